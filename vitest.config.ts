@@ -1,9 +1,61 @@
-import { defineConfig } from 'vitest/config';
+import { readFileSync } from 'node:fs';
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import type { Plugin } from 'vite';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import { TEST_BINDINGS } from './test/setup/bindings';
+
+/**
+ * Projects:
+ *   node               dev tools (local Neon endpoint, Stripe emulator, CLI, migrations) under Node
+ *   worker-pglite      the Worker in workerd against the local Neon endpoint over PGlite
+ *   worker-postgres    the same suites against a real Postgres (only when TEST_DATABASE_URL is set)
+ */
+const backends: Array<'pglite' | 'postgres'> = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+
+/** stripe's ESM build points at source maps it does not ship; strip the comment to keep logs quiet. */
+function quietStripeSourcemaps(): Plugin {
+  return {
+    name: 'paywire:quiet-stripe-sourcemaps',
+    enforce: 'pre',
+    load(id) {
+      if (!/node_modules[\\/]stripe[\\/].*\.js$/.test(id)) return null;
+      return readFileSync(id.split('?')[0]!, 'utf8').replace(/\/\/# sourceMappingURL=.*$/gm, '');
+    },
+  };
+}
+
+const workerProject = (backend: 'pglite' | 'postgres'): TestProjectInlineConfiguration => ({
+  plugins: [
+    quietStripeSourcemaps(),
+    cloudflareTest(({ inject }) => ({
+      main: './src/index.ts',
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: {
+          ...TEST_BINDINGS,
+          NEON_FETCH_ENDPOINT: inject<string>('neonUrl'),
+          STRIPE_API_BASE: inject<string>('stripeUrl'),
+          TEST_BACKEND: backend,
+          TEST_STRIPE_ACCOUNTS: inject<string>('stripeAccounts'),
+        },
+      },
+    })),
+  ],
+  test: {
+    name: `worker-${backend}`,
+    include: ['test/worker/**/*.test.ts'],
+    globalSetup: ['test/setup/worker-global-setup.ts'],
+    provide: { backend },
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
 
 export default defineConfig({
   test: {
     projects: [
       {
+        plugins: [quietStripeSourcemaps()],
         test: {
           name: 'node',
           include: ['test/node/**/*.test.ts'],
@@ -12,6 +64,7 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      ...backends.map(workerProject),
     ],
   },
 });

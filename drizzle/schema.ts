@@ -1,0 +1,475 @@
+/**
+ * Paywire's Postgres schema (schema `paywire`). The app's own tables live elsewhere and join
+ * against these. Roles, grants, RLS policies, helper functions and triggers are custom
+ * migrations in migrations/ (see docs/database.md).
+ *
+ * Conventions:
+ * - every table has `environment` ('test' | 'live'), `created_at`, `updated_at`;
+ * - Stripe ids are unique per environment;
+ * - rows projected from Stripe keep the raw object (`raw`) and the recency triple
+ *   (`source_ts`, `source_rank`, `source_event_id`) that guards every upsert, plus a
+ *   tombstone (`deleted_at`) so a late event cannot resurrect a deleted object.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+export const paywire = pgSchema('paywire');
+
+export const ENVIRONMENTS = ['test', 'live'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+const environmentColumn = () => text('environment').$type<Environment>().notNull();
+const timestamps = () => ({
+  createdAt: tz('created_at').notNull().defaultNow(),
+  updatedAt: tz('updated_at').notNull().defaultNow(),
+});
+/** The recency triple: which Stripe state a row reflects (see docs/projection.md). */
+const recency = () => ({
+  sourceTs: bigint('source_ts', { mode: 'number' }).notNull().default(0),
+  sourceRank: bigint('source_rank', { mode: 'number' }).notNull().default(0),
+  sourceEventId: text('source_event_id').notNull().default(''),
+  deletedAt: tz('deleted_at'),
+});
+const envCheck = (table: string, column: { name: string }) =>
+  check(`${table}_environment_check`, sql`${sql.identifier(column.name)} in ('test', 'live')`);
+
+// ---------------------------------------------------------------------------------------------
+// Operator state
+
+export const connections = paywire.table(
+  'connections',
+  {
+    environment: environmentColumn().primaryKey(),
+    accountId: text('account_id').notNull(),
+    accountName: text('account_name'),
+    /** AES-GCM ciphertext "v<keyVersion>:<iv b64>:<ct b64>"; never leaves the Worker. */
+    secretKeyCiphertext: text('secret_key_ciphertext').notNull(),
+    secretKeyMasked: text('secret_key_masked').notNull(),
+    keyKind: text('key_kind').notNull().default('secret'),
+    webhookEndpointId: text('webhook_endpoint_id'),
+    webhookEndpointUrl: text('webhook_endpoint_url'),
+    webhookSecretCiphertext: text('webhook_secret_ciphertext'),
+    webhookApiVersion: text('webhook_api_version'),
+    webhookEnabledEvents: text('webhook_enabled_events').array(),
+    connectedAt: tz('connected_at').notNull().defaultNow(),
+    ...timestamps(),
+  },
+  (t) => [envCheck('connections', t.environment)],
+);
+
+export const webhookEvents = paywire.table(
+  'webhook_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    environment: environmentColumn(),
+    stripeEventId: text('stripe_event_id').notNull(),
+    type: text('type').notNull(),
+    livemode: boolean('livemode').notNull(),
+    apiVersion: text('api_version'),
+    stripeCreated: bigint('stripe_created', { mode: 'number' }).notNull(),
+    objectId: text('object_id'),
+    /** pending | processed | failed | ignored */
+    processingStatus: text('processing_status').notNull().default('pending'),
+    /** where the event came from: webhook | retry | sync (missed-event recovery) */
+    source: text('source').notNull().default('webhook'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    claimToken: uuid('claim_token'),
+    claimedAt: tz('claimed_at'),
+    payload: jsonb('payload').notNull(),
+    receivedAt: tz('received_at').notNull().defaultNow(),
+    processedAt: tz('processed_at'),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('webhook_events', t.environment),
+    uniqueIndex('webhook_events_env_event_uq').on(t.environment, t.stripeEventId),
+    index('webhook_events_env_status_idx').on(t.environment, t.processingStatus, t.receivedAt),
+    index('webhook_events_env_type_idx').on(t.environment, t.type, t.receivedAt),
+    check(
+      'webhook_events_status_check',
+      sql`${t.processingStatus} in ('pending', 'processed', 'failed', 'ignored')`,
+    ),
+  ],
+);
+
+export const syncRuns = paywire.table(
+  'sync_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    environment: environmentColumn(),
+    /** full (manual) | cron (sliced, resumable) */
+    kind: text('kind').notNull(),
+    /** running | completed | failed */
+    status: text('status').notNull().default('running'),
+    cursor: jsonb('cursor').notNull().default({}),
+    counts: jsonb('counts').notNull().default({}),
+    drift: jsonb('drift').notNull().default({}),
+    error: text('error'),
+    leaseUntil: tz('lease_until'),
+    startedAt: tz('started_at').notNull().defaultNow(),
+    finishedAt: tz('finished_at'),
+    ...timestamps(),
+  },
+  (t) => [envCheck('sync_runs', t.environment), index('sync_runs_env_started_idx').on(t.environment, t.startedAt)],
+);
+
+export const auditLog = paywire.table(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    environment: text('environment').$type<Environment>(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    target: text('target'),
+    details: jsonb('details').notNull().default({}),
+    requestId: text('request_id'),
+    ...timestamps(),
+  },
+  (t) => [
+    check('audit_log_environment_check', sql`${t.environment} is null or ${t.environment} in ('test', 'live')`),
+    index('audit_log_created_idx').on(t.createdAt),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Catalog
+
+export const products = paywire.table(
+  'products',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    environment: environmentColumn(),
+    stripeProductId: text('stripe_product_id').notNull(),
+    name: text('name').notNull(),
+    description: text('description'),
+    active: boolean('active').notNull(),
+    defaultPriceId: text('default_price_id'),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    stripeCreated: bigint('stripe_created', { mode: 'number' }),
+    raw: jsonb('raw').notNull(),
+    ...recency(),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('products', t.environment),
+    uniqueIndex('products_env_stripe_uq').on(t.environment, t.stripeProductId),
+  ],
+);
+
+export const prices = paywire.table(
+  'prices',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    environment: environmentColumn(),
+    stripePriceId: text('stripe_price_id').notNull(),
+    stripeProductId: text('stripe_product_id').notNull(),
+    active: boolean('active').notNull(),
+    currency: text('currency').notNull(),
+    unitAmount: bigint('unit_amount', { mode: 'number' }),
+    /** one_time | recurring */
+    type: text('type').notNull(),
+    recurringInterval: text('recurring_interval'),
+    recurringIntervalCount: integer('recurring_interval_count'),
+    trialPeriodDays: integer('trial_period_days'),
+    lookupKey: text('lookup_key'),
+    nickname: text('nickname'),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    stripeCreated: bigint('stripe_created', { mode: 'number' }),
+    raw: jsonb('raw').notNull(),
+    ...recency(),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('prices', t.environment),
+    uniqueIndex('prices_env_stripe_uq').on(t.environment, t.stripePriceId),
+    index('prices_env_product_idx').on(t.environment, t.stripeProductId),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Customers and billing subjects
+
+export const customers = paywire.table(
+  'customers',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    environment: environmentColumn(),
+    stripeCustomerId: text('stripe_customer_id').notNull(),
+    email: text('email'),
+    name: text('name'),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    stripeCreated: bigint('stripe_created', { mode: 'number' }),
+    raw: jsonb('raw').notNull(),
+    ...recency(),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('customers', t.environment),
+    uniqueIndex('customers_env_stripe_uq').on(t.environment, t.stripeCustomerId),
+  ],
+);
+
+/** One Stripe customer per billing subject (a user, team, org…) and environment. */
+export const customerMappings = paywire.table(
+  'customer_mappings',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    environment: environmentColumn(),
+    subjectType: text('subject_type').notNull(),
+    subjectId: text('subject_id').notNull(),
+    stripeCustomerId: text('stripe_customer_id').notNull(),
+    /** where the mapping came from: paywire (we created the customer) | metadata | checkout */
+    source: text('source').notNull(),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('customer_mappings', t.environment),
+    uniqueIndex('customer_mappings_env_subject_uq').on(t.environment, t.subjectType, t.subjectId),
+    uniqueIndex('customer_mappings_env_customer_uq').on(t.environment, t.stripeCustomerId),
+  ],
+);
+
+/**
+ * Which users belong to which billing subject, for RLS. Maintained by the app (or filled from
+ * its own team tables by a trigger). Membership does not depend on the environment, so this
+ * table alone has no `environment` column. A user is always a member of subject ('user', sub).
+ */
+export const subjectMembers = paywire.table(
+  'subject_members',
+  {
+    subjectType: text('subject_type').notNull(),
+    subjectId: text('subject_id').notNull(),
+    userId: text('user_id').notNull(),
+    role: text('role').notNull().default('member'),
+    ...timestamps(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.subjectType, t.subjectId, t.userId] }),
+    index('subject_members_user_idx').on(t.userId),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Sessions requested through the runtime API
+
+export const checkoutSessions = paywire.table(
+  'checkout_sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    environment: environmentColumn(),
+    subjectType: text('subject_type'),
+    subjectId: text('subject_id'),
+    /** the end user (JWT sub) who asked for it; null for sessions created outside Paywire */
+    createdBy: text('created_by'),
+    idempotencyKey: text('idempotency_key'),
+    requestHash: text('request_hash'),
+    /** payment | subscription */
+    mode: text('mode').notNull(),
+    request: jsonb('request').notNull().default({}),
+    /** initialized | open | completed | expired | failed */
+    status: text('status').notNull().default('initialized'),
+    stripeCheckoutSessionId: text('stripe_checkout_session_id'),
+    stripeCustomerId: text('stripe_customer_id'),
+    url: text('url'),
+    paymentStatus: text('payment_status'),
+    amountTotal: bigint('amount_total', { mode: 'number' }),
+    currency: text('currency'),
+    stripeSubscriptionId: text('stripe_subscription_id'),
+    stripePaymentIntentId: text('stripe_payment_intent_id'),
+    lastError: text('last_error'),
+    completedAt: tz('completed_at'),
+    expiresAt: tz('expires_at'),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    raw: jsonb('raw'),
+    ...recency(),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('checkout_sessions', t.environment),
+    uniqueIndex('checkout_sessions_env_stripe_uq').on(t.environment, t.stripeCheckoutSessionId),
+    uniqueIndex('checkout_sessions_idempotency_uq').on(
+      t.environment,
+      t.subjectType,
+      t.subjectId,
+      t.idempotencyKey,
+    ),
+    index('checkout_sessions_subject_idx').on(t.environment, t.subjectType, t.subjectId),
+    check(
+      'checkout_sessions_status_check',
+      sql`${t.status} in ('initialized', 'open', 'completed', 'expired', 'failed')`,
+    ),
+  ],
+);
+
+export const portalSessions = paywire.table(
+  'portal_sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    environment: environmentColumn(),
+    subjectType: text('subject_type').notNull(),
+    subjectId: text('subject_id').notNull(),
+    createdBy: text('created_by').notNull(),
+    stripeCustomerId: text('stripe_customer_id'),
+    stripePortalSessionId: text('stripe_portal_session_id'),
+    url: text('url'),
+    returnUrl: text('return_url'),
+    /** initialized | created | failed */
+    status: text('status').notNull().default('initialized'),
+    lastError: text('last_error'),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('portal_sessions', t.environment),
+    index('portal_sessions_subject_idx').on(t.environment, t.subjectType, t.subjectId),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Subscriptions and payments
+
+export const subscriptions = paywire.table(
+  'subscriptions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    environment: environmentColumn(),
+    stripeSubscriptionId: text('stripe_subscription_id').notNull(),
+    stripeCustomerId: text('stripe_customer_id').notNull(),
+    subjectType: text('subject_type'),
+    subjectId: text('subject_id'),
+    status: text('status').notNull(),
+    cancelAtPeriodEnd: boolean('cancel_at_period_end').notNull().default(false),
+    cancelAt: tz('cancel_at'),
+    canceledAt: tz('canceled_at'),
+    endedAt: tz('ended_at'),
+    trialStart: tz('trial_start'),
+    trialEnd: tz('trial_end'),
+    /** from the items (the period lives on subscription items in current API versions) */
+    currentPeriodStart: tz('current_period_start'),
+    currentPeriodEnd: tz('current_period_end'),
+    collectionMethod: text('collection_method'),
+    latestInvoiceId: text('latest_invoice_id'),
+    /** price of the first item, for the common one-plan case */
+    stripePriceId: text('stripe_price_id'),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    stripeCreated: bigint('stripe_created', { mode: 'number' }),
+    raw: jsonb('raw').notNull(),
+    ...recency(),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('subscriptions', t.environment),
+    uniqueIndex('subscriptions_env_stripe_uq').on(t.environment, t.stripeSubscriptionId),
+    index('subscriptions_subject_idx').on(t.environment, t.subjectType, t.subjectId),
+    index('subscriptions_customer_idx').on(t.environment, t.stripeCustomerId),
+  ],
+);
+
+export const subscriptionItems = paywire.table(
+  'subscription_items',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    environment: environmentColumn(),
+    stripeSubscriptionItemId: text('stripe_subscription_item_id').notNull(),
+    stripeSubscriptionId: text('stripe_subscription_id').notNull(),
+    stripePriceId: text('stripe_price_id'),
+    stripeProductId: text('stripe_product_id'),
+    quantity: integer('quantity'),
+    currentPeriodStart: tz('current_period_start'),
+    currentPeriodEnd: tz('current_period_end'),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    raw: jsonb('raw').notNull(),
+    ...recency(),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('subscription_items', t.environment),
+    uniqueIndex('subscription_items_env_stripe_uq').on(t.environment, t.stripeSubscriptionItemId),
+    index('subscription_items_subscription_idx').on(t.environment, t.stripeSubscriptionId),
+  ],
+);
+
+/** One row per payment intent, invoice, checkout payment and refund. */
+export const paymentHistory = paywire.table(
+  'payment_history',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    environment: environmentColumn(),
+    /** payment_intent | invoice | checkout_session | refund */
+    kind: text('kind').notNull(),
+    stripeObjectId: text('stripe_object_id').notNull(),
+    stripeCustomerId: text('stripe_customer_id'),
+    subjectType: text('subject_type'),
+    subjectId: text('subject_id'),
+    stripeInvoiceId: text('stripe_invoice_id'),
+    stripePaymentIntentId: text('stripe_payment_intent_id'),
+    stripeChargeId: text('stripe_charge_id'),
+    stripeSubscriptionId: text('stripe_subscription_id'),
+    stripeCheckoutSessionId: text('stripe_checkout_session_id'),
+    amount: bigint('amount', { mode: 'number' }).notNull(),
+    amountRefunded: bigint('amount_refunded', { mode: 'number' }).notNull().default(0),
+    currency: text('currency').notNull(),
+    status: text('status').notNull(),
+    description: text('description'),
+    occurredAt: tz('occurred_at').notNull(),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    raw: jsonb('raw').notNull(),
+    ...recency(),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('payment_history', t.environment),
+    uniqueIndex('payment_history_env_object_uq').on(t.environment, t.stripeObjectId),
+    index('payment_history_subject_idx').on(t.environment, t.subjectType, t.subjectId, t.occurredAt),
+    index('payment_history_customer_idx').on(t.environment, t.stripeCustomerId),
+    check(
+      'payment_history_kind_check',
+      sql`${t.kind} in ('payment_intent', 'invoice', 'checkout_session', 'refund')`,
+    ),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Fulfillment hand-off
+
+/** Messages for the app's consumers (emails, provisioning), written by fulfillment triggers. */
+export const outbox = paywire.table(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    environment: environmentColumn(),
+    topic: text('topic').notNull(),
+    aggregateType: text('aggregate_type'),
+    aggregateId: text('aggregate_id'),
+    /** de-duplicates messages produced twice for the same fact */
+    dedupeKey: text('dedupe_key'),
+    payload: jsonb('payload').notNull().default({}),
+    availableAt: tz('available_at').notNull().defaultNow(),
+    attempts: integer('attempts').notNull().default(0),
+    lockedUntil: tz('locked_until'),
+    processedAt: tz('processed_at'),
+    lastError: text('last_error'),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('outbox', t.environment),
+    uniqueIndex('outbox_env_dedupe_uq').on(t.environment, t.dedupeKey),
+    index('outbox_pending_idx').on(t.environment, t.processedAt, t.availableAt),
+  ],
+);

@@ -1,0 +1,46 @@
+import { AppError } from '../errors';
+import { redact } from '../redact';
+
+/** SQLSTATE of a Postgres error as raised by the Neon driver (drizzle wraps it in `cause`). */
+export function sqlState(err: unknown): string | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * Translates a database failure into an AppError at the edge of a service. Constraint
+ * violations are the caller's problem (4xx); anything without a SQLSTATE means the database
+ * could not be reached or answered badly (503), so the client may retry and nothing is lost.
+ */
+export function toDbError(err: unknown, what = 'database operation'): AppError {
+  if (err instanceof AppError) return err;
+  const state = sqlState(err);
+  if (!state) {
+    return new AppError('DB_UNAVAILABLE', `The database is unavailable (${what})`, { cause: err });
+  }
+  if (state === '23505') return new AppError('CONFLICT', `Conflict: a matching row already exists (${what})`, { cause: err });
+  if (state === '42501') return new AppError('FORBIDDEN', `Not allowed (${what})`, { cause: err });
+  if (state.startsWith('23') || state === '22P02' || state === '22023') {
+    return new AppError('BAD_REQUEST', `Rejected by the database: ${redact(String((err as Error).message ?? state))}`, {
+      cause: err,
+    });
+  }
+  if (state.startsWith('08') || state.startsWith('57') || state.startsWith('53') || state === '40001') {
+    return new AppError('DB_UNAVAILABLE', `The database is unavailable (${what})`, { cause: err });
+  }
+  return new AppError('INTERNAL', `Database error ${state} (${what})`, { cause: err });
+}
+
+/** Runs a database call and translates its failure. */
+export async function dbCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toDbError(err, what);
+  }
+}

@@ -1,0 +1,14 @@
+import { createApp } from './app';
+import type { Bindings } from './env';
+import { createLogger } from './logger';
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  async scheduled(controller: ScheduledController, env: Bindings, _ctx: ExecutionContext): Promise<void> {
+    const logger = createLogger(env.LOG_LEVEL, { cron: controller.cron });
+    // The repair sync lands with the sync issue; until then the tick is only recorded.
+    logger.info('scheduled tick', { scheduledTime: new Date(controller.scheduledTime).toISOString() });
+  },
+} satisfies ExportedHandler<Bindings>;

@@ -1,0 +1,57 @@
+import { customerMappings, customers, type Environment } from '../../../drizzle/schema';
+import type { Db } from '../../db/client';
+import { eventKey, fromExcluded, guardFor, RECENCY_KEYS, recencyValues, TYPE_RANK_DELETED } from './recency';
+import { metadataOf, num, str } from './stripe-object';
+import { type Subject, subjectFromMetadata } from './subjects';
+import type { ProjectionInput, Statement } from './types';
+
+const CUSTOMER_COLUMNS = ['email', 'name', 'metadata', 'stripeCreated', 'raw'] as const;
+
+/** customer.created|updated|deleted, plus the subject mapping carried in its metadata. */
+export function projectCustomer(input: ProjectionInput): Statement[] {
+  const { db, environment, event, object } = input;
+  const deleted = event.type === 'customer.deleted';
+  const key = eventKey(event, deleted ? TYPE_RANK_DELETED : 0);
+  const stripeCustomerId = str(object, 'id')!;
+  const statements: Statement[] = [
+    db
+      .insert(customers)
+      .values({
+        environment,
+        stripeCustomerId,
+        email: str(object, 'email'),
+        name: str(object, 'name'),
+        metadata: metadataOf(object),
+        stripeCreated: num(object, 'created'),
+        raw: object,
+        ...recencyValues(key),
+        deletedAt: deleted ? new Date(event.created * 1000) : null,
+      })
+      .onConflictDoUpdate({
+        target: [customers.environment, customers.stripeCustomerId],
+        set: fromExcluded(customers, [...CUSTOMER_COLUMNS, ...RECENCY_KEYS, ...(deleted ? (['deletedAt'] as const) : [])]),
+        setWhere: guardFor(customers, deleted),
+      }),
+  ];
+  const subject = subjectFromMetadata(object);
+  if (subject && !deleted) statements.push(mapCustomer(db, environment, subject, stripeCustomerId, 'metadata'));
+  return statements;
+}
+
+/**
+ * Records subject ↔ customer. The first mapping wins (both sides are unique): a later,
+ * conflicting claim is ignored rather than silently moving a subject's billing history.
+ * Inserting a mapping backfills subject columns of rows that arrived before it (trigger).
+ */
+export function mapCustomer(
+  db: Db,
+  environment: Environment,
+  subject: Subject,
+  stripeCustomerId: string,
+  source: 'paywire' | 'metadata' | 'checkout',
+): Statement {
+  return db
+    .insert(customerMappings)
+    .values({ environment, ...subject, stripeCustomerId, source })
+    .onConflictDoNothing();
+}

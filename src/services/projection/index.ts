@@ -1,0 +1,64 @@
+import { projectPrice, projectProduct } from './catalog';
+import { projectCheckoutSession } from './checkout';
+import { projectCustomer } from './customers';
+import { projectChargeRefunded, projectInvoice, projectPaymentIntent, projectRefund } from './payments';
+import type { StripeEventLike } from './stripe-object';
+import { projectSubscription } from './subscriptions';
+import type { ProjectionInput, Projector, Statement } from './types';
+
+/** Event type → projector. This list is also the managed webhook endpoint's `enabled_events`. */
+const PROJECTORS: Record<string, Projector> = {
+  'product.created': projectProduct,
+  'product.updated': projectProduct,
+  'product.deleted': projectProduct,
+  'price.created': projectPrice,
+  'price.updated': projectPrice,
+  'price.deleted': projectPrice,
+  'customer.created': projectCustomer,
+  'customer.updated': projectCustomer,
+  'customer.deleted': projectCustomer,
+  'checkout.session.completed': projectCheckoutSession,
+  'checkout.session.expired': projectCheckoutSession,
+  'checkout.session.async_payment_succeeded': projectCheckoutSession,
+  'checkout.session.async_payment_failed': projectCheckoutSession,
+  'customer.subscription.created': projectSubscription,
+  'customer.subscription.updated': projectSubscription,
+  'customer.subscription.deleted': projectSubscription,
+  'customer.subscription.paused': projectSubscription,
+  'customer.subscription.resumed': projectSubscription,
+  'customer.subscription.trial_will_end': projectSubscription,
+  'invoice.created': projectInvoice,
+  'invoice.finalized': projectInvoice,
+  'invoice.updated': projectInvoice,
+  'invoice.paid': projectInvoice,
+  'invoice.payment_succeeded': projectInvoice,
+  'invoice.payment_failed': projectInvoice,
+  'invoice.voided': projectInvoice,
+  'invoice.marked_uncollectible': projectInvoice,
+  'payment_intent.succeeded': projectPaymentIntent,
+  'payment_intent.payment_failed': projectPaymentIntent,
+  'payment_intent.canceled': projectPaymentIntent,
+  'charge.refunded': projectChargeRefunded,
+  'refund.created': projectRefund,
+  'refund.updated': projectRefund,
+  'refund.failed': projectRefund,
+};
+
+export const PROJECTED_EVENT_TYPES: readonly string[] = Object.freeze(Object.keys(PROJECTORS).sort());
+
+export function isProjected(eventType: string): boolean {
+  return eventType in PROJECTORS;
+}
+
+/** The statements projecting `event`, or null when Paywire does not project this type. */
+export function buildProjection(input: Omit<ProjectionInput, 'object'>): Statement[] | null {
+  const projector = PROJECTORS[input.event.type];
+  if (!projector) return null;
+  const object = input.event.data?.object;
+  if (!object || typeof object !== 'object' || typeof object.id !== 'string') {
+    throw new Error(`event ${input.event.id} (${input.event.type}) has no data.object.id`);
+  }
+  return projector({ ...input, object });
+}
+
+export type { StripeEventLike };

@@ -1,0 +1,208 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { PgInsertValue } from 'drizzle-orm/pg-core';
+import { paymentHistory } from '../../../drizzle/schema';
+import { eventKey, fromExcluded, newerThanStored, RECENCY_KEYS, rankOf, recencyValues } from './recency';
+import { idOf, listData, metadataOf, num, obj, type StripeObject, str, toDate } from './stripe-object';
+import type { ProjectionInput, Statement } from './types';
+
+const INVOICE_RANK: Record<string, number> = { draft: 0, open: 1, uncollectible: 2, paid: 3, void: 3 };
+const PAYMENT_INTENT_RANK: Record<string, number> = {
+  requires_payment_method: 0,
+  requires_confirmation: 1,
+  requires_action: 2,
+  processing: 3,
+  requires_capture: 4,
+  canceled: 5,
+  succeeded: 5,
+};
+const REFUND_RANK: Record<string, number> = { pending: 0, requires_action: 0, succeeded: 1, failed: 1, canceled: 1 };
+
+const HISTORY_COLUMNS = [
+  'stripeInvoiceId',
+  'stripePaymentIntentId',
+  'stripeChargeId',
+  'stripeSubscriptionId',
+  'amount',
+  'currency',
+  'status',
+  'description',
+  'occurredAt',
+  'metadata',
+  'raw',
+] as const;
+
+type HistoryRow = PgInsertValue<typeof paymentHistory>;
+
+/** Guarded upsert of one payment_history row; customer and subject are only ever filled in, never erased. */
+function upsertHistory(input: ProjectionInput, row: Omit<HistoryRow, 'environment'>): Statement {
+  return input.db
+    .insert(paymentHistory)
+    .values({ ...row, environment: input.environment })
+    .onConflictDoUpdate({
+      target: [paymentHistory.environment, paymentHistory.stripeObjectId],
+      set: {
+        ...fromExcluded(paymentHistory, [...HISTORY_COLUMNS, ...RECENCY_KEYS]),
+        kind: sql`excluded.kind`,
+        stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${paymentHistory.stripeCustomerId})`,
+      },
+      setWhere: newerThanStored(paymentHistory),
+    });
+}
+
+/** The invoice's subscription: under `parent.subscription_details` in current API versions. */
+function invoiceSubscription(invoice: StripeObject): string | null {
+  const details = obj(obj(invoice, 'parent'), 'subscription_details');
+  return idOf(details, 'subscription') ?? idOf(invoice, 'subscription');
+}
+
+/** The invoice's payment intent: from `payments` (current versions) or the legacy field. */
+function invoicePaymentIntent(invoice: StripeObject): string | null {
+  for (const payment of listData(invoice, 'payments')) {
+    const pi = idOf(obj(payment, 'payment'), 'payment_intent');
+    if (pi) return pi;
+  }
+  return idOf(invoice, 'payment_intent');
+}
+
+/** invoice.created|finalized|paid|payment_succeeded|payment_failed|voided|marked_uncollectible|updated */
+export function projectInvoice(input: ProjectionInput): Statement[] {
+  const { event, object } = input;
+  const status = str(object, 'status') ?? 'draft';
+  const key = eventKey(event, rankOf(status, INVOICE_RANK));
+  const paidAt = num(obj(object, 'status_transitions'), 'paid_at');
+  return [
+    upsertHistory(input, {
+      kind: 'invoice',
+      stripeObjectId: str(object, 'id')!,
+      stripeCustomerId: idOf(object, 'customer'),
+      stripeInvoiceId: str(object, 'id'),
+      stripePaymentIntentId: invoicePaymentIntent(object),
+      stripeChargeId: idOf(object, 'charge'),
+      stripeSubscriptionId: invoiceSubscription(object),
+      amount: num(object, 'total') ?? num(object, 'amount_due') ?? 0,
+      currency: str(object, 'currency') ?? 'usd',
+      status,
+      description: str(object, 'description') ?? str(object, 'number'),
+      occurredAt: toDate(paidAt ?? num(object, 'created') ?? event.created)!,
+      metadata: metadataOf(object),
+      raw: object,
+      ...recencyValues(key),
+    }),
+  ];
+}
+
+/** payment_intent.succeeded|payment_failed|canceled|processing|created… */
+export function projectPaymentIntent(input: ProjectionInput): Statement[] {
+  const { db, environment, event, object } = input;
+  const status = str(object, 'status') ?? 'requires_payment_method';
+  const key = eventKey(event, rankOf(status, PAYMENT_INTENT_RANK));
+  const paymentIntentId = str(object, 'id')!;
+  const customer = idOf(object, 'customer');
+  const statements: Statement[] = [
+    upsertHistory(input, {
+      kind: 'payment_intent',
+      stripeObjectId: paymentIntentId,
+      stripeCustomerId: customer,
+      stripePaymentIntentId: paymentIntentId,
+      stripeChargeId: idOf(object, 'latest_charge'),
+      amount: num(object, 'amount') ?? 0,
+      currency: str(object, 'currency') ?? 'usd',
+      status,
+      description: str(object, 'description'),
+      occurredAt: toDate(num(object, 'created') ?? event.created)!,
+      metadata: metadataOf(object),
+      raw: object,
+      ...recencyValues(key),
+    }),
+  ];
+  // Refunds may have arrived first without a customer: give them this payment's customer
+  // (the subject trigger then fills in the subject).
+  if (customer) {
+    statements.push(
+      db
+        .update(paymentHistory)
+        .set({ stripeCustomerId: customer })
+        .where(
+          and(
+            eq(paymentHistory.environment, environment),
+            eq(paymentHistory.kind, 'refund'),
+            eq(paymentHistory.stripePaymentIntentId, paymentIntentId),
+            isNull(paymentHistory.stripeCustomerId),
+          ),
+        ),
+    );
+  }
+  return statements;
+}
+
+/**
+ * charge.refunded: the refunded total of the payment only grows, so it is merged with
+ * greatest() outside the recency guard. If the payment intent row is not there yet, a
+ * placeholder with the lowest possible key is written; the payment intent's own event fills it.
+ */
+export function projectChargeRefunded(input: ProjectionInput): Statement[] {
+  const { db, environment, object } = input;
+  const paymentIntentId = idOf(object, 'payment_intent');
+  if (!paymentIntentId) return [];
+  const amountRefunded = num(object, 'amount_refunded') ?? 0;
+  return [
+    db
+      .insert(paymentHistory)
+      .values({
+        environment,
+        kind: 'payment_intent',
+        stripeObjectId: paymentIntentId,
+        stripeCustomerId: idOf(object, 'customer'),
+        stripePaymentIntentId: paymentIntentId,
+        stripeChargeId: str(object, 'id'),
+        amount: num(object, 'amount') ?? 0,
+        amountRefunded,
+        currency: str(object, 'currency') ?? 'usd',
+        status: 'succeeded',
+        occurredAt: toDate(num(object, 'created') ?? input.event.created)!,
+        raw: object,
+        sourceTs: 0,
+        sourceRank: 0,
+        sourceEventId: '',
+      })
+      .onConflictDoUpdate({
+        target: [paymentHistory.environment, paymentHistory.stripeObjectId],
+        set: {
+          amountRefunded: sql`greatest(${paymentHistory.amountRefunded}, excluded.amount_refunded)`,
+          stripeChargeId: sql`coalesce(${paymentHistory.stripeChargeId}, excluded.stripe_charge_id)`,
+          stripeCustomerId: sql`coalesce(${paymentHistory.stripeCustomerId}, excluded.stripe_customer_id)`,
+        },
+        setWhere: sql`excluded.amount_refunded > ${paymentHistory.amountRefunded}`,
+      }),
+  ];
+}
+
+/** refund.created|updated|failed: one row per refund, linked to its payment. */
+export function projectRefund(input: ProjectionInput): Statement[] {
+  const { environment, event, object } = input;
+  const status = str(object, 'status') ?? 'pending';
+  const key = eventKey(event, rankOf(status, REFUND_RANK));
+  const paymentIntentId = idOf(object, 'payment_intent');
+  const customer = idOf(object, 'customer');
+  // Refund objects rarely name the customer; take it from the payment when that row exists.
+  const customerFromPayment = paymentIntentId
+    ? sql`(select p.stripe_customer_id from ${paymentHistory} p where p.environment = ${environment} and p.stripe_object_id = ${paymentIntentId})`
+    : null;
+  return [
+    upsertHistory(input, {
+      kind: 'refund',
+      stripeObjectId: str(object, 'id')!,
+      stripeCustomerId: customer ?? customerFromPayment,
+      stripePaymentIntentId: paymentIntentId,
+      stripeChargeId: idOf(object, 'charge'),
+      amount: num(object, 'amount') ?? 0,
+      currency: str(object, 'currency') ?? 'usd',
+      status,
+      description: str(object, 'reason'),
+      occurredAt: toDate(num(object, 'created') ?? event.created)!,
+      metadata: metadataOf(object),
+      raw: object,
+      ...recencyValues(key),
+    }),
+  ];
+}

@@ -1,10 +1,13 @@
 import type { App } from '../http/context';
+import { registerAdminRoutes } from './admin';
+import { registerEventRoutes } from './events';
 import * as getHealthz from './system/get-healthz';
 import * as postStripeWebhook from './webhooks/post-stripe-webhook';
 
 /** Every route of the API; each file declares its OpenAPI route and mounts its handler. */
-const ROUTES: Array<{ register(app: App): void }> = [getHealthz, postStripeWebhook];
-
 export function registerRoutes(app: App) {
-  for (const route of ROUTES) route.register(app);
+  getHealthz.register(app);
+  postStripeWebhook.register(app);
+  registerEventRoutes(app);
+  registerAdminRoutes(app);
 }

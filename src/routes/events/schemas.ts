@@ -1,0 +1,56 @@
+import { z } from '@hono/zod-openapi';
+import type { EventRow } from '../../services/webhooks/admin-events';
+
+export const ProcessingStatus = z.enum(['pending', 'processed', 'failed', 'ignored']);
+
+export const EventSummary = z
+  .object({
+    id: z.string().openapi({ example: 'evt_1Q2w3E4r5T6y7U8i' }),
+    type: z.string(),
+    status: ProcessingStatus,
+    livemode: z.boolean(),
+    apiVersion: z.string().nullable(),
+    created: z.number().int().describe('Stripe event creation time, unix seconds'),
+    objectId: z.string().nullable(),
+    attempts: z.number().int(),
+    lastError: z.string().nullable(),
+    source: z.string(),
+    receivedAt: z.string(),
+    processedAt: z.string().nullable(),
+  })
+  .openapi('WebhookEvent');
+
+export const EventDetail = EventSummary.extend({ payload: z.record(z.string(), z.unknown()) }).openapi(
+  'WebhookEventDetail',
+);
+
+export const IngestResult = z
+  .object({ eventId: z.string(), type: z.string(), status: z.enum(['processed', 'duplicate', 'ignored']) })
+  .openapi('IngestResult');
+
+export function eventSummary(row: EventRow): z.infer<typeof EventSummary> {
+  return {
+    id: row.stripeEventId,
+    type: row.type,
+    status: row.processingStatus as z.infer<typeof ProcessingStatus>,
+    livemode: row.livemode,
+    apiVersion: row.apiVersion,
+    created: row.stripeCreated,
+    objectId: row.objectId,
+    attempts: row.attempts,
+    lastError: row.lastError,
+    source: row.source,
+    receivedAt: row.receivedAt.toISOString(),
+    processedAt: row.processedAt?.toISOString() ?? null,
+  };
+}
+
+export function eventDetail(row: EventRow): z.infer<typeof EventDetail> {
+  return { ...eventSummary(row), payload: row.payload as Record<string, unknown> };
+}
+
+export const EventIdParam = z
+  .string()
+  .min(1)
+  .max(255)
+  .openapi({ param: { name: 'id', in: 'path' }, example: 'evt_1Q2w3E4r5T6y7U8i' });

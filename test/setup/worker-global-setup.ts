@@ -1,0 +1,40 @@
+/**
+ * Node-side setup of the worker-* projects: the local Neon endpoint (PGlite or the real
+ * Postgres of TEST_DATABASE_URL), migrated once into a template that every test database is
+ * cloned from, and the Stripe emulator in pull mode (the Worker under test does not listen on
+ * a port, so tests fetch signed deliveries from the emulator and post them to the Worker).
+ */
+import type { TestProject } from 'vitest/node';
+import { migrate } from '../../dev/db/migrate';
+import { startNeonEndpoint } from '../../dev/neon/index';
+import { startStripeEmulator } from '../../dev/stripe/index';
+
+export default async function setup(project: TestProject) {
+  const backend = project.name.endsWith('postgres') ? 'postgres' : 'pglite';
+  const neon = await startNeonEndpoint({
+    port: 0,
+    backend:
+      backend === 'postgres' ? { kind: 'postgres', url: process.env.TEST_DATABASE_URL! } : { kind: 'pglite' },
+    isolate: true,
+    initDatabase: async (db) => {
+      await migrate(db);
+    },
+  });
+  const stripe = await startStripeEmulator({
+    port: 0,
+    deliveryMode: 'pull',
+    retrySchedule: [50, 100, 200],
+    accounts: [
+      { id: 'acct_paywire_a', name: 'Paywire Test A' },
+      { id: 'acct_paywire_b', name: 'Paywire Test B' },
+    ],
+  });
+  project.provide('backend', backend);
+  project.provide('neonUrl', neon.url);
+  project.provide('stripeUrl', stripe.url);
+  project.provide('stripeAccounts', JSON.stringify(stripe.accounts));
+  return async () => {
+    await stripe.close();
+    await neon.close();
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * Calling the Worker in workerd. Each test file (or test) takes an isolated environment: the
+ * same bindings with its own DATABASE_URL database name, which the local Neon endpoint turns
+ * into a fresh migrated database. Requests go through the real fetch handler.
+ */
+import { neon, neonConfig } from '@neondatabase/serverless';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { drizzle } from 'drizzle-orm/neon-http';
+import * as schema from '../../../drizzle/schema';
+import type { Bindings } from '../../../src/env';
+import worker from '../../../src/index';
+import { TEST_ADMIN_KEY } from '../../setup/bindings';
+
+export type TestEnv = Bindings & {
+  NEON_FETCH_ENDPOINT: string;
+  STRIPE_API_BASE: string;
+  TEST_BACKEND: 'pglite' | 'postgres';
+  TEST_STRIPE_ACCOUNTS: string;
+};
+
+export const baseEnv = env as unknown as TestEnv;
+
+let counter = 0;
+/** Bindings with a database of its own (created on first use by the local Neon endpoint). */
+export function isolatedEnv(overrides: Partial<TestEnv> = {}): TestEnv {
+  const name = `t${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  return { ...baseEnv, DATABASE_URL: `postgresql://paywire:paywire@localhost/${name}`, ...overrides };
+}
+
+export interface CallResult<T = unknown> {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: T;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+  /** send the admin key (default false) */
+  admin?: boolean;
+}
+
+export async function call<T = any>(
+  testEnv: TestEnv,
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<CallResult<T>> {
+  const headers = new Headers(options.headers);
+  if (options.admin) headers.set('authorization', `Bearer ${TEST_ADMIN_KEY}`);
+  let body: string | undefined = options.rawBody;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+  }
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`http://paywire.test${path}`, { method, headers, body }), testEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  const text = await response.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  return { status: response.status, headers: response.headers, text, json: json as T };
+}
+
+/** Direct SQL on the test database (as the owner, through the same Neon driver). */
+export function sqlFor(testEnv: TestEnv) {
+  neonConfig.fetchEndpoint = testEnv.NEON_FETCH_ENDPOINT;
+  return neon(testEnv.DATABASE_URL);
+}
+
+export function dbFor(testEnv: TestEnv) {
+  neonConfig.fetchEndpoint = testEnv.NEON_FETCH_ENDPOINT;
+  return drizzle({ client: neon(testEnv.DATABASE_URL), schema });
+}
+
+/** Database name of an isolated env, as the local Neon endpoint sees it. */
+export function databaseName(testEnv: TestEnv): string {
+  return new URL(testEnv.DATABASE_URL).pathname.slice(1);
+}
+
+/** Counts the rows of every paywire table (for "nothing was written" assertions). */
+export async function rowCounts(testEnv: TestEnv): Promise<Record<string, number>> {
+  const sql = sqlFor(testEnv);
+  const tables = [
+    'connections',
+    'webhook_events',
+    'products',
+    'prices',
+    'customers',
+    'customer_mappings',
+    'checkout_sessions',
+    'portal_sessions',
+    'subscriptions',
+    'subscription_items',
+    'payment_history',
+    'sync_runs',
+    'audit_log',
+    'outbox',
+  ];
+  const rows = (await sql.query(
+    tables.map((t) => `select '${t}' as t, count(*)::int as n from paywire.${t}`).join(' union all '),
+  )) as Array<{ t: string; n: number }>;
+  return Object.fromEntries(rows.map((r) => [r.t, r.n]));
+}
+
+export function totalRows(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import type { Plugin } from 'vite';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
-import { TEST_BINDINGS } from './test/setup/bindings';
+import { TEST_BINDINGS } from './test/setup/bindings.ts';
 
 /**
  * Projects:
@@ -10,7 +10,9 @@ import { TEST_BINDINGS } from './test/setup/bindings';
  *   worker-pglite      the Worker in workerd against the local Neon endpoint over PGlite
  *   worker-postgres    the same suites against a real Postgres (only when TEST_DATABASE_URL is set)
  */
-const backends: Array<'pglite' | 'postgres'> = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+const backends: Array<'pglite' | 'postgres'> = process.env.TEST_DATABASE_URL
+  ? ['pglite', 'postgres']
+  : ['pglite'];
 
 /** stripe's ESM build points at source maps it does not ship; strip the comment to keep logs quiet. */
 function quietStripeSourcemaps(): Plugin {

@@ -58,8 +58,12 @@ export const connections = paywire.table(
     environment: environmentColumn().primaryKey(),
     accountId: text('account_id').notNull(),
     accountName: text('account_name'),
-    /** AES-GCM ciphertext "v<keyVersion>:<iv b64>:<ct b64>"; never leaves the Worker. */
-    secretKeyCiphertext: text('secret_key_ciphertext').notNull(),
+    /**
+     * AES-GCM ciphertext "v<keyVersion>.<iv b64url>.<ct b64url>"; never leaves the Worker.
+     * Null once disconnected: the row stays (with disconnected_at) so a later connection knows
+     * which account the mirrored rows belong to.
+     */
+    secretKeyCiphertext: text('secret_key_ciphertext'),
     secretKeyMasked: text('secret_key_masked').notNull(),
     keyKind: text('key_kind').notNull().default('secret'),
     webhookEndpointId: text('webhook_endpoint_id'),
@@ -68,6 +72,8 @@ export const connections = paywire.table(
     webhookApiVersion: text('webhook_api_version'),
     webhookEnabledEvents: text('webhook_enabled_events').array(),
     connectedAt: tz('connected_at').notNull().defaultNow(),
+    /** set by DELETE /admin/v1/:env/connection; null while connected */
+    disconnectedAt: tz('disconnected_at'),
     ...timestamps(),
   },
   (t) => [envCheck('connections', t.environment)],
@@ -116,7 +122,7 @@ export const syncRuns = paywire.table(
     environment: environmentColumn(),
     /** full (manual) | cron (sliced, resumable) */
     kind: text('kind').notNull(),
-    /** running | completed | failed */
+    /** requested (queued by a connection change) | running | completed | failed | canceled */
     status: text('status').notNull().default('running'),
     cursor: jsonb('cursor').notNull().default({}),
     counts: jsonb('counts').notNull().default({}),
@@ -127,7 +133,10 @@ export const syncRuns = paywire.table(
     finishedAt: tz('finished_at'),
     ...timestamps(),
   },
-  (t) => [envCheck('sync_runs', t.environment), index('sync_runs_env_started_idx').on(t.environment, t.startedAt)],
+  (t) => [
+    envCheck('sync_runs', t.environment),
+    index('sync_runs_env_started_idx').on(t.environment, t.startedAt),
+  ],
 );
 
 export const auditLog = paywire.table(
@@ -143,7 +152,10 @@ export const auditLog = paywire.table(
     ...timestamps(),
   },
   (t) => [
-    check('audit_log_environment_check', sql`${t.environment} is null or ${t.environment} in ('test', 'live')`),
+    check(
+      'audit_log_environment_check',
+      sql`${t.environment} is null or ${t.environment} in ('test', 'live')`,
+    ),
     index('audit_log_created_idx').on(t.createdAt),
   ],
 );

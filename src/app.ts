@@ -1,5 +1,5 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { AppError } from './errors';
 import type { App, AppEnv } from './http/context';
 import { renderError, validationError } from './http/error-handler';
@@ -16,7 +16,9 @@ export function createApp(): App {
   });
   app.use('*', requestContext);
   app.onError((err, c) => renderError(err, c));
-  app.notFound((c) => renderError(new AppError('NOT_FOUND', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`), c));
+  app.notFound((c) =>
+    renderError(new AppError('NOT_FOUND', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`), c),
+  );
 
   registerRoutes(app);
 

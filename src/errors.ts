@@ -9,6 +9,10 @@ export const ERROR_STATUS = {
   INVALID_SIGNATURE: 400,
   LIVEMODE_MISMATCH: 400,
   INVALID_STRIPE_KEY: 400,
+  /** a Stripe key of the other environment (sk_live_ sent to /test, or the reverse) */
+  KEY_ENVIRONMENT_MISMATCH: 400,
+  /** a restricted (rk_) key without a permission Paywire needs; details.missing lists them */
+  MISSING_STRIPE_PERMISSIONS: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,

@@ -63,9 +63,7 @@ function pendingScript(pending: Migration[], after: number): string {
   ];
   for (const m of pending) {
     parts.push(...m.statements);
-    parts.push(
-      `INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('${m.hash}', ${m.when})`,
-    );
+    parts.push(`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('${m.hash}', ${m.when})`);
   }
   return `${parts.map((p) => p.replace(/;\s*$/, '')).join(';\n')};`;
 }

@@ -36,7 +36,10 @@ export function loadKeyring(config: string | undefined): Promise<Keyring> {
 async function importKeyring(config: string): Promise<Keyring> {
   const keys = new Map<number, CryptoKey>();
   let active: number | undefined;
-  for (const raw of config.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of config
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = KEY_ENTRY.exec(raw);
     const bytes = m ? decodeBase64(m[2]!) : undefined;
     if (!m || !bytes || bytes.length !== 32) {
@@ -46,7 +49,8 @@ async function importKeyring(config: string): Promise<Keyring> {
       );
     }
     const version = m[1] ? Number(m[1]) : 1;
-    if (keys.has(version)) throw new AppError('NOT_CONFIGURED', `PAYWIRE_ENCRYPTION_KEY lists v${version} twice`);
+    if (keys.has(version))
+      throw new AppError('NOT_CONFIGURED', `PAYWIRE_ENCRYPTION_KEY lists v${version} twice`);
     keys.set(version, await crypto.subtle.importKey('raw', bytes, 'AES-GCM', false, ['encrypt', 'decrypt']));
     active ??= version;
   }

@@ -23,12 +23,17 @@ export function toDbError(err: unknown, what = 'database operation'): AppError {
   if (!state) {
     return new AppError('DB_UNAVAILABLE', `The database is unavailable (${what})`, { cause: err });
   }
-  if (state === '23505') return new AppError('CONFLICT', `Conflict: a matching row already exists (${what})`, { cause: err });
+  if (state === '23505')
+    return new AppError('CONFLICT', `Conflict: a matching row already exists (${what})`, { cause: err });
   if (state === '42501') return new AppError('FORBIDDEN', `Not allowed (${what})`, { cause: err });
   if (state.startsWith('23') || state === '22P02' || state === '22023') {
-    return new AppError('BAD_REQUEST', `Rejected by the database: ${redact(String((err as Error).message ?? state))}`, {
-      cause: err,
-    });
+    return new AppError(
+      'BAD_REQUEST',
+      `Rejected by the database: ${redact(String((err as Error).message ?? state))}`,
+      {
+        cause: err,
+      },
+    );
   }
   if (state.startsWith('08') || state.startsWith('57') || state.startsWith('53') || state === '40001') {
     return new AppError('DB_UNAVAILABLE', `The database is unavailable (${what})`, { cause: err });

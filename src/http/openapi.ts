@@ -26,7 +26,10 @@ const DESCRIPTIONS: Record<number, string> = {
 
 /** OpenAPI `responses` entries for error statuses, all in the one error shape. */
 export function errorResponses<S extends number>(...statuses: S[]) {
-  const out = {} as Record<S, { description: string; content: { 'application/json': { schema: typeof ErrorBody } } }>;
+  const out = {} as Record<
+    S,
+    { description: string; content: { 'application/json': { schema: typeof ErrorBody } } }
+  >;
   for (const status of statuses) {
     out[status] = {
       description: DESCRIPTIONS[status] ?? 'Error',

@@ -25,7 +25,11 @@ export function decodeCursor(cursor: string | undefined): Cursor | undefined {
   try {
     const b64 = cursor.replaceAll('-', '+').replaceAll('_', '/');
     const parsed = JSON.parse(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4))) as Cursor;
-    if (typeof parsed.createdAt !== 'string' || typeof parsed.id !== 'string' || Number.isNaN(Date.parse(parsed.createdAt))) {
+    if (
+      typeof parsed.createdAt !== 'string' ||
+      typeof parsed.id !== 'string' ||
+      Number.isNaN(Date.parse(parsed.createdAt))
+    ) {
       throw new Error('shape');
     }
     return parsed;

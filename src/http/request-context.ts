@@ -8,7 +8,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Sets request id, logger, lazy db handle and clock on `c.var` for every request. */
 export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
   const incoming = c.req.header('x-request-id');
-  const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : `req_${crypto.randomUUID().replaceAll('-', '')}`;
+  const requestId =
+    incoming && REQUEST_ID.test(incoming) ? incoming : `req_${crypto.randomUUID().replaceAll('-', '')}`;
   c.set('requestId', requestId);
   const logger = createLogger(c.env.LOG_LEVEL, { requestId });
   c.set('logger', logger);

@@ -20,22 +20,34 @@ export function toStripeError(
       case 'StripeConnectionError':
       case 'StripeAPIError':
       case 'StripeRateLimitError':
-        return new AppError('STRIPE_UNAVAILABLE', `Stripe is unavailable (${what}): ${reason}`, { cause: err });
-      case 'StripeAuthenticationError':
-      case 'StripePermissionError':
-        return new AppError(options.invalidRequest === 'INVALID_STRIPE_KEY' ? 'INVALID_STRIPE_KEY' : 'STRIPE_ERROR', `Stripe rejected the key (${what}): ${reason}`, {
+        return new AppError('STRIPE_UNAVAILABLE', `Stripe is unavailable (${what}): ${reason}`, {
           cause: err,
         });
+      case 'StripeAuthenticationError':
+      case 'StripePermissionError':
+        return new AppError(
+          options.invalidRequest === 'INVALID_STRIPE_KEY' ? 'INVALID_STRIPE_KEY' : 'STRIPE_ERROR',
+          `Stripe rejected the key (${what}): ${reason}`,
+          {
+            cause: err,
+          },
+        );
       case 'StripeInvalidRequestError':
       case 'StripeCardError':
       case 'StripeIdempotencyError':
-        return new AppError(options.invalidRequest ?? 'STRIPE_ERROR', `Stripe rejected the request (${what}): ${reason}`, {
-          cause: err,
-          details: { stripeCode: err.code, param: err.param },
-        });
+        return new AppError(
+          options.invalidRequest ?? 'STRIPE_ERROR',
+          `Stripe rejected the request (${what}): ${reason}`,
+          {
+            cause: err,
+            details: { stripeCode: err.code, param: err.param },
+          },
+        );
       default:
         if ((err.statusCode ?? 500) >= 500) {
-          return new AppError('STRIPE_UNAVAILABLE', `Stripe is unavailable (${what}): ${reason}`, { cause: err });
+          return new AppError('STRIPE_UNAVAILABLE', `Stripe is unavailable (${what}): ${reason}`, {
+            cause: err,
+          });
         }
         return new AppError('STRIPE_ERROR', `Stripe error (${what}): ${reason}`, { cause: err });
     }

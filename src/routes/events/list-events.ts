@@ -23,11 +23,17 @@ export const route = createRoute({
         .regex(/^[a-z_.]+\*?$/)
         .optional()
         .openapi({ description: 'exact type, or a prefix ending in * (e.g. invoice.*)' }),
-      since: z.iso.datetime({ offset: true }).optional().openapi({ description: 'received at or after (ISO 8601)' }),
+      since: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .openapi({ description: 'received at or after (ISO 8601)' }),
       ...PageQuery,
     }),
   },
-  responses: { 200: jsonContent(pageSchema(EventSummary), 'A page of events'), ...errorResponses(400, 401, 403, 404, 503) },
+  responses: {
+    200: jsonContent(pageSchema(EventSummary), 'A page of events'),
+    ...errorResponses(400, 401, 403, 404, 503),
+  },
 });
 
 export function register(app: App) {

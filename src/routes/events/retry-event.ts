@@ -27,7 +27,13 @@ export function register(app: App) {
     const environment = parseEnvironment(env);
     const db = c.var.db();
     const result = await retryEvent(db, environment, id, c.var.logger);
-    await recordAudit(db, { actor, action: 'event.retry', environment, target: id, requestId: c.var.requestId });
+    await recordAudit(db, {
+      actor,
+      action: 'event.retry',
+      environment,
+      target: id,
+      requestId: c.var.requestId,
+    });
     return c.json(result, 200);
   });
 }

@@ -31,7 +31,10 @@ export const route = createRoute({
     params: z.object({ env: EnvParam }),
     query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
   },
-  responses: { 200: jsonContent(RetryReport, 'What happened to each'), ...errorResponses(400, 401, 403, 404, 503) },
+  responses: {
+    200: jsonContent(RetryReport, 'What happened to each'),
+    ...errorResponses(400, 401, 403, 404, 503),
+  },
 });
 
 export function register(app: App) {

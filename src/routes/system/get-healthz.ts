@@ -3,7 +3,9 @@ import type { App } from '../../http/context';
 import { errorResponses, jsonContent } from '../../http/openapi';
 import { checkDatabase } from '../../services/health/check-database';
 
-const Health = z.object({ status: z.literal('ok'), database: z.object({ latencyMs: z.number() }) }).openapi('Health');
+const Health = z
+  .object({ status: z.literal('ok'), database: z.object({ latencyMs: z.number() }) })
+  .openapi('Health');
 
 export const route = createRoute({
   method: 'get',

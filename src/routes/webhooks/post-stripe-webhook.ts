@@ -23,7 +23,7 @@ export const route = createRoute({
   tags: ['webhooks'],
   summary: 'Stripe webhook endpoint (signed deliveries)',
   description:
-    'The raw body is verified against `Stripe-Signature` with the environment\'s signing secret. Each event is recorded once per environment and projected into the Postgres tables. A projection failure answers 500 so that Stripe retries.',
+    "The raw body is verified against `Stripe-Signature` with the environment's signing secret. Each event is recorded once per environment and projected into the Postgres tables. A projection failure answers 500 so that Stripe retries.",
   request: {
     params: z.object({ env: EnvParam }),
     headers: z.object({ 'stripe-signature': z.string().optional() }),

@@ -3,7 +3,15 @@ import { eventKey, fromExcluded, guardFor, RECENCY_KEYS, recencyValues, TYPE_RAN
 import { bool, idOf, metadataOf, num, obj, str } from './stripe-object';
 import type { ProjectionInput, Statement } from './types';
 
-const PRODUCT_COLUMNS = ['name', 'description', 'active', 'defaultPriceId', 'metadata', 'stripeCreated', 'raw'] as const;
+const PRODUCT_COLUMNS = [
+  'name',
+  'description',
+  'active',
+  'defaultPriceId',
+  'metadata',
+  'stripeCreated',
+  'raw',
+] as const;
 
 /** product.created|updated|deleted. `updated` (seconds) orders same-second edits. */
 export function projectProduct({ db, environment, event, object }: ProjectionInput): Statement[] {
@@ -27,7 +35,11 @@ export function projectProduct({ db, environment, event, object }: ProjectionInp
       })
       .onConflictDoUpdate({
         target: [products.environment, products.stripeProductId],
-        set: fromExcluded(products, [...PRODUCT_COLUMNS, ...RECENCY_KEYS, ...(deleted ? (['deletedAt'] as const) : [])]),
+        set: fromExcluded(products, [
+          ...PRODUCT_COLUMNS,
+          ...RECENCY_KEYS,
+          ...(deleted ? (['deletedAt'] as const) : []),
+        ]),
         setWhere: guardFor(products, deleted),
       }),
   ];
@@ -78,7 +90,11 @@ export function projectPrice({ db, environment, event, object }: ProjectionInput
       })
       .onConflictDoUpdate({
         target: [prices.environment, prices.stripePriceId],
-        set: fromExcluded(prices, [...PRICE_COLUMNS, ...RECENCY_KEYS, ...(deleted ? (['deletedAt'] as const) : [])]),
+        set: fromExcluded(prices, [
+          ...PRICE_COLUMNS,
+          ...RECENCY_KEYS,
+          ...(deleted ? (['deletedAt'] as const) : []),
+        ]),
         setWhere: guardFor(prices, deleted),
       }),
   ];

@@ -92,13 +92,16 @@ export function projectCheckoutSession(input: ProjectionInput): Statement[] {
       .insert(checkoutSessions)
       .values(values)
       .onConflictDoUpdate({
-        target: ourId ? checkoutSessions.id : [checkoutSessions.environment, checkoutSessions.stripeCheckoutSessionId],
+        target: ourId
+          ? checkoutSessions.id
+          : [checkoutSessions.environment, checkoutSessions.stripeCheckoutSessionId],
         set,
         setWhere: sql`${checkoutSessions.environment} = excluded.environment and ${newerThanStored(checkoutSessions)}`,
       }),
   ];
 
-  if (subject && stripeCustomerId) statements.push(mapCustomer(db, environment, subject, stripeCustomerId, 'checkout'));
+  if (subject && stripeCustomerId)
+    statements.push(mapCustomer(db, environment, subject, stripeCustomerId, 'checkout'));
 
   // A completed one-time purchase is a row of payment history (the order recipes key on it).
   if (mode === 'payment' && (completed || event.type === 'checkout.session.async_payment_failed')) {
@@ -116,7 +119,8 @@ export function projectCheckoutSession(input: ProjectionInput): Statement[] {
           stripeCheckoutSessionId: sessionId,
           amount: num(object, 'amount_total') ?? 0,
           currency: str(object, 'currency') ?? 'usd',
-          status: event.type === 'checkout.session.async_payment_failed' ? 'failed' : (paymentStatus ?? 'unpaid'),
+          status:
+            event.type === 'checkout.session.async_payment_failed' ? 'failed' : (paymentStatus ?? 'unpaid'),
           occurredAt: new Date(event.created * 1000),
           metadata,
           raw: object,
@@ -125,7 +129,14 @@ export function projectCheckoutSession(input: ProjectionInput): Statement[] {
         .onConflictDoUpdate({
           target: [paymentHistory.environment, paymentHistory.stripeObjectId],
           set: {
-            ...fromExcluded(paymentHistory, ['amount', 'currency', 'status', 'metadata', 'raw', ...RECENCY_KEYS]),
+            ...fromExcluded(paymentHistory, [
+              'amount',
+              'currency',
+              'status',
+              'metadata',
+              'raw',
+              ...RECENCY_KEYS,
+            ]),
             stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${paymentHistory.stripeCustomerId})`,
             subjectType: sql`coalesce(${paymentHistory.subjectType}, excluded.subject_type)`,
             subjectId: sql`coalesce(${paymentHistory.subjectId}, excluded.subject_id)`,

@@ -29,12 +29,17 @@ export function projectCustomer(input: ProjectionInput): Statement[] {
       })
       .onConflictDoUpdate({
         target: [customers.environment, customers.stripeCustomerId],
-        set: fromExcluded(customers, [...CUSTOMER_COLUMNS, ...RECENCY_KEYS, ...(deleted ? (['deletedAt'] as const) : [])]),
+        set: fromExcluded(customers, [
+          ...CUSTOMER_COLUMNS,
+          ...RECENCY_KEYS,
+          ...(deleted ? (['deletedAt'] as const) : []),
+        ]),
         setWhere: guardFor(customers, deleted),
       }),
   ];
   const subject = subjectFromMetadata(object);
-  if (subject && !deleted) statements.push(mapCustomer(db, environment, subject, stripeCustomerId, 'metadata'));
+  if (subject && !deleted)
+    statements.push(mapCustomer(db, environment, subject, stripeCustomerId, 'metadata'));
   return statements;
 }
 

@@ -15,7 +15,13 @@ const PAYMENT_INTENT_RANK: Record<string, number> = {
   canceled: 5,
   succeeded: 5,
 };
-const REFUND_RANK: Record<string, number> = { pending: 0, requires_action: 0, succeeded: 1, failed: 1, canceled: 1 };
+const REFUND_RANK: Record<string, number> = {
+  pending: 0,
+  requires_action: 0,
+  succeeded: 1,
+  failed: 1,
+  canceled: 1,
+};
 
 const HISTORY_COLUMNS = [
   'stripeInvoiceId',

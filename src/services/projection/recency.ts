@@ -67,7 +67,10 @@ export function recencyValues(key: RecencyKey) {
 }
 
 /** SET entries copying the listed columns from the incoming row (`excluded.<column>`). */
-export function fromExcluded<T extends PgTable>(table: T, keys: ReadonlyArray<keyof T['_']['columns'] & string>) {
+export function fromExcluded<T extends PgTable>(
+  table: T,
+  keys: ReadonlyArray<keyof T['_']['columns'] & string>,
+) {
   const columns = getTableColumns(table);
   const set: Record<string, SQL> = {};
   for (const key of keys) set[key] = sql.raw(`excluded."${columns[key]!.name}"`);

@@ -35,7 +35,9 @@ export function subjectFromClientReference(session: StripeObject): Subject | nul
   if (at <= 0) return null;
   const subjectType = ref.slice(0, at);
   const subjectId = ref.slice(at + 1);
-  return SUBJECT_TYPE_PATTERN.test(subjectType) && SUBJECT_PART.test(subjectId) ? { subjectType, subjectId } : null;
+  return SUBJECT_TYPE_PATTERN.test(subjectType) && SUBJECT_PART.test(subjectId)
+    ? { subjectType, subjectId }
+    : null;
 }
 
 export function clientReferenceFor(subject: Subject): string {

@@ -1,7 +1,15 @@
 import { and, eq, notInArray, sql } from 'drizzle-orm';
 import { subscriptionItems, subscriptions } from '../../../drizzle/schema';
 import { mapCustomer } from './customers';
-import { eventKey, fromExcluded, keyNewerThanRow, newerThanStored, RECENCY_KEYS, rankOf, recencyValues } from './recency';
+import {
+  eventKey,
+  fromExcluded,
+  keyNewerThanRow,
+  newerThanStored,
+  RECENCY_KEYS,
+  rankOf,
+  recencyValues,
+} from './recency';
 import { bool, idOf, listData, listIsComplete, metadataOf, num, obj, str, toDate } from './stripe-object';
 import { subjectFromMetadata } from './subjects';
 import type { ProjectionInput, Statement } from './types';
@@ -147,6 +155,7 @@ export function projectSubscription(input: ProjectionInput): Statement[] {
     );
   }
 
-  if (subject && stripeCustomerId) statements.push(mapCustomer(db, environment, subject, stripeCustomerId, 'metadata'));
+  if (subject && stripeCustomerId)
+    statements.push(mapCustomer(db, environment, subject, stripeCustomerId, 'metadata'));
   return statements;
 }

@@ -73,7 +73,10 @@ export async function retryEvent(
 ): Promise<IngestResult> {
   const row = await getEvent(db, environment, stripeEventId);
   if (row.processingStatus === 'processed' || row.processingStatus === 'ignored') {
-    throw new AppError('CONFLICT', `Event ${stripeEventId} is already ${row.processingStatus}; nothing to retry`);
+    throw new AppError(
+      'CONFLICT',
+      `Event ${stripeEventId} is already ${row.processingStatus}; nothing to retry`,
+    );
   }
   return ingestEvent(db, environment, row.payload as StripeEventLike, { source: 'retry', logger });
 }
@@ -88,10 +91,17 @@ export async function retryFailedEvents(db: Db, environment: Environment, limit:
       .orderBy(webhookEvents.stripeCreated, webhookEvents.receivedAt)
       .limit(limit),
   );
-  const results: Array<{ eventId: string; status: 'processed' | 'duplicate' | 'ignored' | 'failed'; error?: string }> = [];
+  const results: Array<{
+    eventId: string;
+    status: 'processed' | 'duplicate' | 'ignored' | 'failed';
+    error?: string;
+  }> = [];
   for (const row of failed) {
     try {
-      const result = await ingestEvent(db, environment, row.payload as StripeEventLike, { source: 'retry', logger });
+      const result = await ingestEvent(db, environment, row.payload as StripeEventLike, {
+        source: 'retry',
+        logger,
+      });
       results.push({ eventId: row.stripeEventId, status: result.status });
     } catch (err) {
       if (err instanceof AppError && err.code === 'DB_UNAVAILABLE') throw err;

@@ -35,7 +35,10 @@ export async function receiveStripeWebhook(input: {
       // 503, not 400: Stripe keeps retrying, and the events land once an endpoint is configured.
       throw new AppError('NOT_CONFIGURED', `No webhook signing secret is configured for ${environment}`);
     }
-    throw new AppError('INVALID_SIGNATURE', 'Stripe-Signature does not match the body (wrong secret, tampered body or expired timestamp)');
+    throw new AppError(
+      'INVALID_SIGNATURE',
+      'Stripe-Signature does not match the body (wrong secret, tampered body or expired timestamp)',
+    );
   }
   assertEventShape(event);
   if (event.livemode !== (environment === 'live')) {

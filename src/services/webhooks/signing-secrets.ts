@@ -35,7 +35,13 @@ async function loadSecrets(db: Db, env: Bindings, environment: Environment): Pro
   const connection = await findConnection(db, environment);
   if (connection?.webhookSecretCiphertext) {
     const keyring = await loadKeyring(env.PAYWIRE_ENCRYPTION_KEY);
-    secrets.push(await decryptSecret(keyring, connection.webhookSecretCiphertext, secretSlot(environment, 'webhook_secret')));
+    secrets.push(
+      await decryptSecret(
+        keyring,
+        connection.webhookSecretCiphertext,
+        secretSlot(environment, 'webhook_secret'),
+      ),
+    );
   }
   const fromEnv = environment === 'live' ? env.STRIPE_WEBHOOK_SECRET_LIVE : env.STRIPE_WEBHOOK_SECRET_TEST;
   for (const s of (fromEnv ?? '').split(',')) if (s.trim()) secrets.push(s.trim());

@@ -1,6 +1,6 @@
 import { AppError } from '../../errors';
-import type { StripeEventLike } from '../projection/stripe-object';
 import { stripeCryptoProvider, stripeWebhooks } from '../../stripe/client';
+import type { StripeEventLike } from '../projection/stripe-object';
 
 /** Stripe's default: a signature older than 5 minutes is a replay. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;

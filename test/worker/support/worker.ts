@@ -3,9 +3,10 @@
  * same bindings with its own DATABASE_URL database name, which the local Neon endpoint turns
  * into a fresh migrated database. Requests go through the real fetch handler.
  */
-import { neon, neonConfig } from '@neondatabase/serverless';
+
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { neon, neonConfig } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-http';
 import * as schema from '../../../drizzle/schema';
 import type { Bindings } from '../../../src/env';
@@ -57,7 +58,11 @@ export async function call<T = any>(
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   }
   const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`http://paywire.test${path}`, { method, headers, body }), testEnv, ctx);
+  const response = await worker.fetch(
+    new Request(`http://paywire.test${path}`, { method, headers, body }),
+    testEnv,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   const text = await response.text();
   let json: unknown = null;

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { expectErrorShape } from '../support/security';
+import { call, databaseName, isolatedEnv } from '../support/worker';
+
+const env = isolatedEnv();
+
+describe('GET /healthz', () => {
+  it('reaches Postgres through the Neon driver', async () => {
+    const res = await call(env, 'GET', '/healthz');
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ status: 'ok', database: { latencyMs: expect.any(Number) } });
+    expect(res.headers.get('x-request-id')).toMatch(/^req_/);
+  });
+
+  it('answers 503 in the error shape when the database endpoint is down', async () => {
+    const control = new URL(env.NEON_FETCH_ENDPOINT).origin;
+    const toggle = (on: boolean) =>
+      fetch(`${control}/_neon/outage`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ on, database: databaseName(env) }),
+      });
+    await toggle(true);
+    try {
+      const res = await call(env, 'GET', '/healthz');
+      expect(res.status).toBe(503);
+      expectErrorShape(res.json, 'DB_UNAVAILABLE');
+    } finally {
+      await toggle(false);
+    }
+    expect((await call(env, 'GET', '/healthz')).status).toBe(200);
+  });
+
+  it('answers 503 when nothing listens at the endpoint at all', async () => {
+    const res = await call({ ...env, NEON_FETCH_ENDPOINT: 'http://127.0.0.1:9/sql' }, 'GET', '/healthz');
+    expect(res.status).toBe(503);
+    expectErrorShape(res.json, 'DB_UNAVAILABLE');
+  });
+
+  it('echoes a well-formed x-request-id into the error shape', async () => {
+    const res = await call(env, 'GET', '/nope', { headers: { 'x-request-id': 'trace-123' } });
+    expect((res.json as { error: { requestId: string } }).error.requestId).toBe('trace-123');
+  });
+});
+
+describe('error shape', () => {
+  it('unknown routes are 404 in the error shape', async () => {
+    const res = await call(env, 'GET', '/v1/does-not-exist');
+    expect(res.status).toBe(404);
+    expectErrorShape(res.json, 'NOT_FOUND');
+  });
+
+  it('wrong method on a known path is 404 in the error shape', async () => {
+    const res = await call(env, 'DELETE', '/healthz');
+    expect(res.status).toBe(404);
+    expectErrorShape(res.json, 'NOT_FOUND');
+  });
+});
+
+describe('OpenAPI', () => {
+  it('serves a 3.1 document generated from the route schemas', async () => {
+    const res = await call(env, 'GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = res.json as {
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/healthz',
+        '/webhooks/stripe/{env}',
+        '/admin/v1/{env}/events',
+        '/admin/v1/{env}/events/{id}/retry',
+      ]),
+    );
+    expect(doc.components.schemas).toHaveProperty('Error');
+  });
+
+  it('renders the docs page', async () => {
+    const res = await call(env, 'GET', '/docs');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('/openapi.json');
+  });
+});

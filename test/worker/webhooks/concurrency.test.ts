@@ -1,0 +1,55 @@
+/**
+ * Duplicate deliveries racing each other. The database decides (unique event id, guarded
+ * upserts): one event row, and the projection takes effect once.
+ * On PGlite the local endpoint serializes requests, so the race is only real on Postgres
+ * (worker-postgres project, TEST_DATABASE_URL); the assertions hold on both.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { event, objects } from '../../shared/stripe-events';
+import { postEvent, withWebhookSecrets } from '../support/webhooks';
+import { isolatedEnv, sqlFor } from '../support/worker';
+
+const env = withWebhookSecrets(isolatedEnv());
+const sql = sqlFor(env);
+
+beforeAll(async () => {
+  // Counts every row change the projection makes to products, like an app's fulfillment trigger would see.
+  await sql`create table public.product_changes (stripe_product_id text, op text)`;
+  await sql`create function public.count_product_change() returns trigger language plpgsql as $$
+    begin insert into public.product_changes values (new.stripe_product_id, tg_op); return null; end $$`;
+  await sql`create trigger count_changes after insert or update on paywire.products
+    for each row execute function public.count_product_change()`;
+});
+
+describe(`50 concurrent deliveries of one event (${env.TEST_BACKEND})`, () => {
+  it('record one event row and apply the projection once', async () => {
+    const product = objects.product({ name: 'Raced', updated: 1_790_000_000 });
+    const e = event('product.created', product, { created: 1_790_000_000 });
+    const results = await Promise.all(Array.from({ length: 50 }, () => postEvent(env, e)));
+    expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
+    const statuses = results.map((r) => (r.json as { status: string }).status);
+    expect(statuses.filter((s) => s === 'processed')).toHaveLength(1);
+    expect(statuses.filter((s) => s === 'duplicate')).toHaveLength(49);
+
+    const events =
+      await sql`select processing_status, attempts from paywire.webhook_events where stripe_event_id = ${e.id}`;
+    expect(events).toEqual([{ processing_status: 'processed', attempts: 1 }]);
+    const changes = await sql`select op from public.product_changes where stripe_product_id = ${product.id}`;
+    expect(changes).toEqual([{ op: 'INSERT' }]);
+  });
+
+  it('concurrent deliveries of different events for one object converge to the newest', async () => {
+    const product = objects.product({ name: 'v0', updated: 1_790_000_000 });
+    const versions = Array.from({ length: 20 }, (_, i) =>
+      event(
+        'product.updated',
+        { ...product, name: `v${i}`, updated: 1_790_000_000 + i },
+        { created: 1_790_000_000 + i },
+      ),
+    );
+    const results = await Promise.all([...versions].reverse().map((e) => postEvent(env, e)));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    const [row] = await sql`select name from paywire.products where stripe_product_id = ${product.id}`;
+    expect(row!.name).toBe('v19');
+  });
+});

@@ -12,17 +12,36 @@ export function sqlState(err: unknown): string | undefined {
   return undefined;
 }
 
+const UNREACHABLE = /^(Error connecting to database|Server error \(HTTP status|Neon internal error)/;
+
+/**
+ * Did the database fail to answer (network, HTTP 5xx, connection-class SQLSTATE) rather than
+ * reject the statement? Only then may the caller retry without changing anything.
+ */
+export function isDbUnreachable(err: unknown): boolean {
+  const state = sqlState(err);
+  if (state) return state.startsWith('08') || state.startsWith('57P') || state.startsWith('53');
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const { name, message } = current as { name?: unknown; message?: unknown };
+    if (name === 'NeonDbError' && typeof message === 'string' && UNREACHABLE.test(message)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /**
  * Translates a database failure into an AppError at the edge of a service. Constraint
- * violations are the caller's problem (4xx); anything without a SQLSTATE means the database
- * could not be reached or answered badly (503), so the client may retry and nothing is lost.
+ * violations are the caller's problem (4xx); a database that could not be reached (or a
+ * serialization failure) is 503, so the client may retry and nothing is lost.
  */
 export function toDbError(err: unknown, what = 'database operation'): AppError {
   if (err instanceof AppError) return err;
-  const state = sqlState(err);
-  if (!state) {
+  if (isDbUnreachable(err)) {
     return new AppError('DB_UNAVAILABLE', `The database is unavailable (${what})`, { cause: err });
   }
+  const state = sqlState(err);
+  if (!state) return new AppError('INTERNAL', `Database call failed (${what})`, { cause: err });
   if (state === '23505')
     return new AppError('CONFLICT', `Conflict: a matching row already exists (${what})`, { cause: err });
   if (state === '42501') return new AppError('FORBIDDEN', `Not allowed (${what})`, { cause: err });
@@ -35,8 +54,14 @@ export function toDbError(err: unknown, what = 'database operation'): AppError {
       },
     );
   }
-  if (state.startsWith('08') || state.startsWith('57') || state.startsWith('53') || state === '40001') {
-    return new AppError('DB_UNAVAILABLE', `The database is unavailable (${what})`, { cause: err });
+  if (state === '40001' || state === '40P01') {
+    return new AppError(
+      'DB_UNAVAILABLE',
+      `The database could not serialize the transaction, retry (${what})`,
+      {
+        cause: err,
+      },
+    );
   }
   return new AppError('INTERNAL', `Database error ${state} (${what})`, { cause: err });
 }

@@ -37,9 +37,17 @@ function asAppError(err: unknown): AppError {
   return new AppError('INTERNAL', 'Internal error', { cause: err });
 }
 
+/** The failure and what caused it (drizzle's wrapper names only the query; the reason is in `cause`). */
 function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return redact(`${cause.name}: ${cause.message}`);
-  return redact(String(cause));
+  const parts: string[] = [];
+  let current: unknown = cause;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    parts.push(
+      current instanceof Error ? `${current.name}: ${current.message.split('\n')[0]}` : String(current),
+    );
+    current = current instanceof Error ? (current as { cause?: unknown }).cause : undefined;
+  }
+  return redact(parts.join(' <- ')).slice(0, 1000);
 }
 
 /** zod-openapi's defaultHook: validation failures become VALIDATION_FAILED (400). */

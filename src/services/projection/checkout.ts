@@ -101,7 +101,7 @@ export function projectCheckoutSession(input: ProjectionInput): Statement[] {
   ];
 
   if (subject && stripeCustomerId)
-    statements.push(mapCustomer(db, environment, subject, stripeCustomerId, 'checkout'));
+    statements.push(...mapCustomer(db, environment, subject, stripeCustomerId, 'checkout'));
 
   // A completed one-time purchase is a row of payment history (the order recipes key on it).
   if (mode === 'payment' && (completed || event.type === 'checkout.session.async_payment_failed')) {

@@ -1,3 +1,4 @@
+import { and, eq, sql } from 'drizzle-orm';
 import { customerMappings, customers, type Environment } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
 import { eventKey, fromExcluded, guardFor, RECENCY_KEYS, recencyValues, TYPE_RANK_DELETED } from './recency';
@@ -39,24 +40,46 @@ export function projectCustomer(input: ProjectionInput): Statement[] {
   ];
   const subject = subjectFromMetadata(object);
   if (subject && !deleted)
-    statements.push(mapCustomer(db, environment, subject, stripeCustomerId, 'metadata'));
+    statements.push(...mapCustomer(db, environment, subject, stripeCustomerId, 'metadata'));
   return statements;
 }
+
+export type MappingSource = 'paywire' | 'checkout' | 'metadata';
+/** Which provenance a mapping reports when several sources saw it (highest wins, in any order). */
+const SOURCE_PRIORITY: Record<MappingSource, number> = { metadata: 1, checkout: 2, paywire: 3 };
+const priorityOf = (column: typeof customerMappings.source) =>
+  sql`case ${column} when 'paywire' then 3 when 'checkout' then 2 else 1 end`;
 
 /**
  * Records subject ↔ customer. The first mapping wins (both sides are unique): a later,
  * conflicting claim is ignored rather than silently moving a subject's billing history.
  * Inserting a mapping backfills subject columns of rows that arrived before it (trigger).
+ * The same mapping seen again from a more authoritative source upgrades `source`, so the
+ * row ends the same whatever order its events arrive in.
  */
 export function mapCustomer(
   db: Db,
   environment: Environment,
   subject: Subject,
   stripeCustomerId: string,
-  source: 'paywire' | 'metadata' | 'checkout',
-): Statement {
-  return db
-    .insert(customerMappings)
-    .values({ environment, ...subject, stripeCustomerId, source })
-    .onConflictDoNothing();
+  source: MappingSource,
+): Statement[] {
+  return [
+    db
+      .insert(customerMappings)
+      .values({ environment, ...subject, stripeCustomerId, source })
+      .onConflictDoNothing(),
+    db
+      .update(customerMappings)
+      .set({ source })
+      .where(
+        and(
+          eq(customerMappings.environment, environment),
+          eq(customerMappings.stripeCustomerId, stripeCustomerId),
+          eq(customerMappings.subjectType, subject.subjectType),
+          eq(customerMappings.subjectId, subject.subjectId),
+          sql`${priorityOf(customerMappings.source)} < ${SOURCE_PRIORITY[source]}`,
+        ),
+      ),
+  ];
 }

@@ -156,6 +156,6 @@ export function projectSubscription(input: ProjectionInput): Statement[] {
   }
 
   if (subject && stripeCustomerId)
-    statements.push(mapCustomer(db, environment, subject, stripeCustomerId, 'metadata'));
+    statements.push(...mapCustomer(db, environment, subject, stripeCustomerId, 'metadata'));
   return statements;
 }

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type Environment, webhookEvents } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
-import { dbCall, sqlState, toDbError } from '../../db/errors';
+import { dbCall, isDbUnreachable, sqlState, toDbError } from '../../db/errors';
 import { AppError } from '../../errors';
 import type { Logger } from '../../logger';
 import { redact } from '../../redact';
@@ -93,9 +93,9 @@ export async function ingestEvent(
     const processed = (marked as Array<{ id: string }>).length > 0;
     return { status: processed ? 'processed' : 'duplicate', eventId: event.id, type: event.type };
   } catch (err) {
-    // No SQLSTATE: the database did not answer. Nothing was written and nothing can be
-    // recorded; 503 makes Stripe redeliver later.
-    if (!sqlState(err)) throw toDbError(err, 'project event');
+    // The database did not answer: nothing was written and nothing can be recorded; 503
+    // makes Stripe redeliver later.
+    if (isDbUnreachable(err)) throw toDbError(err, 'project event');
     await recordFailure(db, base, err, options.logger);
     throw new AppError('PROJECTION_FAILED', `Event ${event.id} could not be projected`, { cause: err });
   }

@@ -19,13 +19,13 @@ import { isolatedEnv, sqlFor } from '../support/worker';
 const env = isolatedEnv();
 const db = createDb(env);
 const sql = sqlFor(env);
-const RUNS = Number(process.env.PAYWIRE_PROPERTY_RUNS ?? 0) || 120;
+const RUNS = Number(process.env.PAYWIRE_PROPERTY_RUNS ?? 0) || 200;
 
-/** Rewrites every Stripe-looking id (prefix_…) in the history with a variant tag. */
+/** Rewrites every generated id (prefix_…, also inside values like client_reference_id) with a variant tag. */
 function namespaced(events: TestEvent[], tag: string): TestEvent[] {
   const json = JSON.stringify(events).replace(
-    /"((?:evt|prod|price|cus|cs_test|sub|si|in|pi|ch|re|team|user)_[A-Za-z0-9]+)"/g,
-    `"$1${tag}"`,
+    /\b((?:evt|prod|price|cus|cs_test|sub|si|in|pi|ch|re|team|user)_[A-Za-z0-9]{6,})/g,
+    `$1${tag}`,
   );
   return JSON.parse(json) as TestEvent[];
 }

@@ -1,0 +1,31 @@
+import type { DeliveryManager } from './delivery';
+import type { StoredEvent } from './events';
+import type { Book } from './store';
+
+/** `request` of an event: the API request that caused it, or nulls for automatic changes. */
+export interface RequestInfo {
+  id: string | null;
+  idempotency_key: string | null;
+}
+
+/** What the emulator's services need from the running emulator. */
+export interface EmulatorRuntime {
+  readonly apiVersion: string;
+  readonly deliveries: DeliveryManager;
+  /** Base URL of the emulator (hosted checkout and portal pages live under it). */
+  baseUrl(): string;
+}
+
+/** Passed to every service call: which book, which request, and the events it emitted. */
+export interface Ctx {
+  readonly book: Book;
+  readonly runtime: EmulatorRuntime;
+  readonly request: RequestInfo;
+  readonly emitted: StoredEvent[];
+}
+
+export const AUTOMATIC: RequestInfo = { id: null, idempotency_key: null };
+
+export function makeCtx(book: Book, runtime: EmulatorRuntime, request: RequestInfo = AUTOMATIC): Ctx {
+  return { book, runtime, request, emitted: [] };
+}

@@ -1,0 +1,311 @@
+/**
+ * Typed client for the emulator's control API (`/_emulator/…`). Uses only `fetch`, so it runs
+ * in Node and inside workerd tests alike. Every call is scoped to the account+mode of
+ * `secretKey`.
+ */
+
+export type CheckoutPaymentMethod = 'card_ok' | 'card_declined' | 'insufficient_funds' | 'async';
+
+export interface EventRef {
+  id: string;
+  type: string;
+  created: number;
+}
+
+export interface CheckoutCompletionResult {
+  outcome: 'completed' | 'failed' | 'processing';
+  checkout_session: Record<string, unknown> & { id: string; status: string; payment_status: string };
+  customer: string | null;
+  payment_intent: string | null;
+  charge: string | null;
+  subscription: string | null;
+  invoice: string | null;
+  payment_method: string | null;
+  error: { code: string; decline_code?: string; message: string } | null;
+  events: EventRef[];
+}
+
+export interface SignedDelivery {
+  url: string;
+  headers: Record<string, string>;
+  /** The exact bytes to POST. */
+  body: string;
+}
+
+export interface PulledDelivery extends SignedDelivery {
+  id: string;
+  event_id: string;
+  event_type: string;
+  endpoint_id: string;
+  attempt: number;
+}
+
+export interface DeliveryAttemptView {
+  at_ms: number;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+  mode: 'push' | 'pull';
+}
+
+export interface DeliveryView {
+  id: string;
+  event_id: string;
+  event_type: string;
+  endpoint_id: string;
+  url: string;
+  status: 'pending' | 'in_flight' | 'succeeded' | 'failed' | 'canceled';
+  duplicate: boolean;
+  attempts: DeliveryAttemptView[];
+  attempt_count: number;
+  next_attempt_at_ms: number | null;
+  created_ms: number;
+}
+
+export interface DeliverySummary {
+  pending: number;
+  in_flight: number;
+  succeeded: number;
+  failed: number;
+  canceled: number;
+}
+
+export interface DeliverySettingsView {
+  paused: boolean;
+  paused_endpoints: string[];
+  duplicate: number;
+  shuffle: boolean;
+  reverse: boolean;
+  concurrency: number;
+  seed: number;
+  default_mode: 'push' | 'pull';
+}
+
+export interface TriggerResult {
+  flow: string;
+  objects: Record<string, string | null>;
+  events: EventRef[];
+}
+
+export interface FaultInput {
+  path: string;
+  method?: string;
+  status?: number;
+  retry_after?: number;
+  latency_ms?: number;
+  times?: number;
+  should_retry?: boolean;
+  message?: string;
+}
+
+export class EmulatorControlError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    const message =
+      (body as { error?: { message?: string } } | undefined)?.error?.message ??
+      `control API answered ${status}`;
+    super(message);
+    this.name = 'EmulatorControlError';
+  }
+}
+
+export interface EmulatorControlOptions {
+  /** Emulator base URL, e.g. `http://127.0.0.1:12111`. */
+  url: string;
+  /** Secret key of the account+mode to act on. */
+  secretKey?: string;
+  fetch?: typeof fetch;
+}
+
+export function createEmulatorControl(opts: EmulatorControlOptions) {
+  const base = opts.url.replace(/\/$/, '');
+  const doFetch = opts.fetch ?? fetch;
+
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (opts.secretKey) headers.authorization = `Bearer ${opts.secretKey}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await doFetch(`${base}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    if (res.status === 204) return null as T;
+    const text = await res.text();
+    const parsed: unknown = text ? JSON.parse(text) : null;
+    if (!res.ok) throw new EmulatorControlError(res.status, parsed);
+    return parsed as T;
+  }
+
+  const q = (params: Record<string, string | undefined>) => {
+    const s = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) s.set(k, v);
+    const str = s.toString();
+    return str ? `?${str}` : '';
+  };
+  const seg = encodeURIComponent;
+
+  const control = {
+    health: () => call<{ ok: boolean; api_version: string; url: string }>('GET', '/_emulator/health'),
+    state: () => call<Record<string, unknown>>('GET', '/_emulator/state'),
+    accounts: () =>
+      call<{
+        data: Array<{ account_id: string; name: string; test_secret_key: string; live_secret_key: string }>;
+      }>('GET', '/_emulator/accounts'),
+    createAccount: (
+      input: { id?: string; name?: string; test_secret_key?: string; live_secret_key?: string } = {},
+    ) =>
+      call<{ account_id: string; name: string; test_secret_key: string; live_secret_key: string }>(
+        'POST',
+        '/_emulator/accounts',
+        input,
+      ),
+    /** Creates a restricted key (`rk_…`) for this account+mode; unlisted resources get `none`. */
+    createRestrictedKey: (input: { permissions: Record<string, 'none' | 'read' | 'write'>; key?: string }) =>
+      call<{ key: string; account_id: string; livemode: boolean; permissions: Record<string, string> }>(
+        'POST',
+        '/_emulator/restricted_keys',
+        input,
+      ),
+    /** Wipes this account+mode (or every account with `all`); keys stay valid. */
+    reset: (input: { all?: boolean } = {}) =>
+      call<unknown>('POST', `/_emulator/reset${input.all ? '?scope=all' : ''}`, {}),
+
+    clock: () => call<{ now: number; offset: number }>('GET', '/_emulator/clock'),
+    advanceClock: (seconds: number) =>
+      call<{ now: number; offset: number; events: EventRef[] }>('POST', '/_emulator/clock/advance', {
+        seconds,
+      }),
+    advanceClockTo: (to: number) =>
+      call<{ now: number; offset: number; events: EventRef[] }>('POST', '/_emulator/clock/advance', { to }),
+
+    completeCheckout: (
+      sessionId: string,
+      input: { payment_method?: CheckoutPaymentMethod; email?: string; name?: string } = {},
+    ) =>
+      call<CheckoutCompletionResult>(
+        'POST',
+        `/_emulator/checkout/sessions/${seg(sessionId)}/complete`,
+        input,
+      ),
+    failCheckout: (
+      sessionId: string,
+      input: { payment_method?: 'card_declined' | 'insufficient_funds' } = {},
+    ) => call<CheckoutCompletionResult>('POST', `/_emulator/checkout/sessions/${seg(sessionId)}/fail`, input),
+    settleAsyncPayment: (sessionId: string, outcome: 'succeeded' | 'failed') =>
+      call<Record<string, unknown>>('POST', `/_emulator/checkout/sessions/${seg(sessionId)}/async_payment`, {
+        outcome,
+      }),
+    expireCheckout: (sessionId: string) =>
+      call<Record<string, unknown>>('POST', `/_emulator/checkout/sessions/${seg(sessionId)}/expire`, {}),
+
+    setPaymentBehavior: (customerId: string, input: { fail: boolean; decline_code?: string }) =>
+      call<{ customer: string; fail: boolean; decline_code: string | null }>(
+        'POST',
+        `/_emulator/customers/${seg(customerId)}/payment_behavior`,
+        input,
+      ),
+    setDunning: (input: { retry_days?: number[]; final_action?: 'cancel' | 'unpaid' | 'past_due' }) =>
+      call<{ retry_days: number[]; final_action: string }>('POST', '/_emulator/billing/dunning', input),
+
+    triggers: () =>
+      call<{ data: Array<{ flow: string; description: string }> }>('GET', '/_emulator/triggers'),
+    trigger: (flow: string, options: Record<string, unknown> = {}) =>
+      call<TriggerResult>('POST', `/_emulator/triggers/${seg(flow)}`, options),
+
+    deliveries: (filter: { endpoint?: string; event?: string; status?: DeliveryView['status'] } = {}) =>
+      call<{
+        object: 'list';
+        data: DeliveryView[];
+        summary: DeliverySummary;
+        settings: DeliverySettingsView;
+      }>('GET', `/_emulator/deliveries${q(filter)}`),
+    pauseDeliveries: (endpoint?: string) =>
+      call<DeliverySettingsView>('POST', '/_emulator/deliveries/pause', endpoint ? { endpoint } : {}),
+    resumeDeliveries: (endpoint?: string) =>
+      call<DeliverySettingsView>('POST', '/_emulator/deliveries/resume', endpoint ? { endpoint } : {}),
+    setDeliveryMode: (input: {
+      duplicate?: number;
+      shuffle?: boolean;
+      reverse?: boolean;
+      concurrency?: number;
+      seed?: number;
+    }) => call<DeliverySettingsView>('POST', '/_emulator/deliveries/mode', input),
+    /** Pull mode: leases the next due delivery, or null when none is due. */
+    nextDelivery: (endpoint?: string) =>
+      call<PulledDelivery | null>('POST', `/_emulator/deliveries/next${q({ endpoint })}`, {}),
+    reportDelivery: (id: string, result: number | { status?: number; error?: string }) =>
+      call<DeliveryView>(
+        'POST',
+        `/_emulator/deliveries/${seg(id)}/result`,
+        typeof result === 'number' ? { status: result } : result,
+      ),
+    flushDeliveries: (input: { timeout_ms?: number; include_retries?: boolean } = {}) =>
+      call<DeliverySummary>('POST', '/_emulator/deliveries/flush', input),
+    retryNow: (endpoint?: string) =>
+      call<{ rescheduled: number }>('POST', '/_emulator/deliveries/retry_now', endpoint ? { endpoint } : {}),
+    redeliver: (eventId: string, endpoint?: string) =>
+      call<{ deliveries: DeliveryView[] }>(
+        'POST',
+        `/_emulator/events/${seg(eventId)}/redeliver`,
+        endpoint ? { endpoint } : {},
+      ),
+    signedEvent: (eventId: string, input: { endpoint?: string; secret?: string } = {}) =>
+      call<SignedDelivery & { event_id: string; endpoint_id: string | null }>(
+        'GET',
+        `/_emulator/events/${seg(eventId)}/signed${q(input)}`,
+      ),
+    setEndpointMode: (endpointId: string, mode: 'push' | 'pull') =>
+      call<{ endpoint: string; mode: string }>(
+        'POST',
+        `/_emulator/webhook_endpoints/${seg(endpointId)}/mode`,
+        { mode },
+      ),
+    endpointSecret: (endpointId: string) =>
+      call<{ endpoint: string; secret: string | null }>(
+        'GET',
+        `/_emulator/webhook_endpoints/${seg(endpointId)}/secret`,
+      ),
+
+    addFault: (input: FaultInput) =>
+      call<{ id: string; path: string; status: number | null; times: number | null }>(
+        'POST',
+        '/_emulator/faults',
+        input,
+      ),
+    listFaults: () => call<{ data: unknown[] }>('GET', '/_emulator/faults'),
+    clearFaults: () => call<{ cleared: number }>('DELETE', '/_emulator/faults'),
+
+    /**
+     * Pull mode helper: hands every due delivery to `deliver` (which posts it to the receiver and
+     * returns the HTTP status) and reports the result, until none is due. Returns the deliveries.
+     */
+    async drainPull(
+      deliver: (d: PulledDelivery) => Promise<number>,
+      input: { endpoint?: string; max?: number } = {},
+    ): Promise<Array<PulledDelivery & { status: number }>> {
+      const done: Array<PulledDelivery & { status: number }> = [];
+      const max = input.max ?? 1000;
+      while (done.length < max) {
+        const d = await control.nextDelivery(input.endpoint);
+        if (!d) break;
+        let status: number;
+        try {
+          status = await deliver(d);
+        } catch (err) {
+          await control.reportDelivery(d.id, { error: err instanceof Error ? err.message : String(err) });
+          done.push({ ...d, status: 0 });
+          continue;
+        }
+        await control.reportDelivery(d.id, status);
+        done.push({ ...d, status });
+      }
+      return done;
+    },
+  };
+  return control;
+}
+
+export type EmulatorControl = ReturnType<typeof createEmulatorControl>;

@@ -1,0 +1,101 @@
+import type { Ctx } from './context';
+import { newId } from './ids';
+import { clone } from './store';
+
+/** A Stripe `event` as stored and listed at `/v1/events` (field order as Stripe renders it). */
+export interface StoredEvent {
+  id: string;
+  object: 'event';
+  api_version: string;
+  created: number;
+  data: { object: Record<string, unknown>; previous_attributes?: Record<string, unknown> };
+  livemode: boolean;
+  pending_webhooks: number;
+  request: { id: string | null; idempotency_key: string | null };
+  type: string;
+}
+
+/**
+ * Records an event for a state change and hands it to delivery. `data.object` is a snapshot of
+ * the object at this moment, so later changes do not leak into earlier events.
+ */
+export function emitEvent(
+  ctx: Ctx,
+  type: string,
+  object: object,
+  previousAttributes?: Record<string, unknown>,
+): StoredEvent {
+  const data: StoredEvent['data'] = { object: clone(object) as Record<string, unknown> };
+  if (previousAttributes && Object.keys(previousAttributes).length > 0) {
+    data.previous_attributes = clone(previousAttributes);
+  }
+  const event: StoredEvent = {
+    id: newId('event'),
+    object: 'event',
+    api_version: ctx.runtime.apiVersion,
+    created: ctx.book.now(),
+    data,
+    livemode: ctx.book.livemode,
+    pending_webhooks: 0,
+    request: { ...ctx.request },
+    type,
+  };
+  ctx.book.events.insert(event);
+  event.pending_webhooks = ctx.runtime.deliveries.enqueueEvent(ctx.book, event);
+  ctx.emitted.push(event);
+  return event;
+}
+
+function isPlainHash(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    (value as { object?: unknown }).object !== 'list'
+  );
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * `data.previous_attributes` of an `*.updated` event: the old values of changed fields. Nested
+ * hashes (metadata, invoice_settings, …) are diffed key by key, as Stripe does; lists and arrays
+ * are given whole. Fields that did not exist before are reported as `null`.
+ */
+export function previousAttributes(before: object, after: object): Record<string, unknown> {
+  const b = before as Record<string, unknown>;
+  const a = after as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(b), ...Object.keys(a)])) {
+    const oldValue = b[key];
+    const newValue = a[key];
+    if (deepEqual(oldValue, newValue)) continue;
+    if (isPlainHash(oldValue) && isPlainHash(newValue)) {
+      out[key] = previousAttributes(oldValue, newValue);
+    } else {
+      out[key] = oldValue === undefined ? null : oldValue;
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs `mutate` on an object and emits `type` with previous_attributes if anything changed.
+ * `touch` runs only when something changed (e.g. to bump a product's `updated`).
+ * Returns the emitted event (or undefined when nothing changed).
+ */
+export function updateWithEvent<T extends object>(
+  ctx: Ctx,
+  type: string,
+  obj: T,
+  mutate: (o: T) => void,
+  touch?: (o: T) => void,
+): StoredEvent | undefined {
+  const before = clone(obj);
+  mutate(obj);
+  if (Object.keys(previousAttributes(before, obj)).length === 0) return undefined;
+  touch?.(obj);
+  return emitEvent(ctx, type, obj, previousAttributes(before, obj));
+}

@@ -1,0 +1,764 @@
+import type Stripe from 'stripe';
+import { type ApiRequest, type ApiRoute, pathParam, route } from '../api';
+import { setCheckoutExpiry, startSubscription } from '../billing';
+import type { Ctx } from '../context';
+import { invalidRequest, missingParam, noSuchResource } from '../errors';
+import { emitEvent, previousAttributes, updateWithEvent } from '../events';
+import { registerIncludable } from '../expand';
+import { newCheckoutSessionId, newId } from '../ids';
+import { embeddedList, paginate } from '../list';
+import {
+  applyMetadata,
+  array,
+  bool,
+  decimal,
+  inRange,
+  int,
+  metadata,
+  object,
+  oneOf,
+  paginationShape,
+  parseParams,
+  range,
+  required,
+  str,
+  timestamp,
+} from '../params';
+import { confirmPaymentIntent, createPaymentIntent, settleProcessingIntent } from '../payments';
+import { clone } from '../store';
+import { buildPrice, buildProduct, currencyParam, recurringShape } from './catalog';
+import { createCustomer } from './customers';
+import {
+  attachPaymentMethod,
+  buildPaymentMethod,
+  type CardBehavior,
+  TEST_PAYMENT_METHODS,
+} from './payment-methods';
+
+/** How a simulated customer pays on the hosted page or through the control API. */
+export type CheckoutPaymentMethod = 'card_ok' | 'card_declined' | 'insufficient_funds' | 'async';
+
+const CHECKOUT_CARDS: Record<Exclude<CheckoutPaymentMethod, 'async'>, CardBehavior> = {
+  card_ok: TEST_PAYMENT_METHODS.pm_card_visa!,
+  card_declined: TEST_PAYMENT_METHODS.pm_card_chargeDeclined!,
+  insufficient_funds: TEST_PAYMENT_METHODS.pm_card_chargeDeclinedInsufficientFunds!,
+};
+
+const lineItemShape = {
+  price: str(),
+  price_data: object({
+    currency: required(currencyParam()),
+    product: str(),
+    product_data: object(
+      { name: required(str()), description: str(), images: array(required(str())), metadata: metadata() },
+      { known: ['tax_code', 'unit_label', 'tax_details'] },
+    ),
+    unit_amount: int({ min: 0 }),
+    unit_amount_decimal: decimal(),
+    recurring: object({ interval: recurringShape.interval, interval_count: recurringShape.interval_count }),
+    tax_behavior: oneOf(['exclusive', 'inclusive', 'unspecified']),
+  }),
+  quantity: int({ min: 0, max: 999_999 }),
+  metadata: metadata(),
+};
+
+const createShape = {
+  mode: required(oneOf(['payment', 'setup', 'subscription'])),
+  line_items: array(
+    required(object(lineItemShape, { known: ['adjustable_quantity', 'dynamic_tax_rates', 'tax_rates'] })),
+  ),
+  customer: str(),
+  customer_email: str({ max: 800 }),
+  customer_creation: oneOf(['always', 'if_required']),
+  client_reference_id: str({ max: 200 }),
+  metadata: metadata(),
+  success_url: str({ max: 5000 }),
+  cancel_url: str({ max: 5000 }),
+  return_url: str({ max: 5000 }),
+  ui_mode: oneOf(['custom', 'embedded', 'hosted']),
+  expires_at: timestamp(),
+  allow_promotion_codes: bool(),
+  locale: str(),
+  submit_type: oneOf(['auto', 'book', 'donate', 'pay', 'subscribe']),
+  billing_address_collection: oneOf(['auto', 'required']),
+  payment_method_collection: oneOf(['always', 'if_required']),
+  payment_intent_data: object(
+    {
+      metadata: metadata(),
+      description: str(),
+      receipt_email: str(),
+      setup_future_usage: oneOf(['off_session', 'on_session']),
+      statement_descriptor: str(),
+      statement_descriptor_suffix: str(),
+    },
+    {
+      known: [
+        'application_fee_amount',
+        'capture_method',
+        'on_behalf_of',
+        'shipping',
+        'transfer_data',
+        'transfer_group',
+      ],
+    },
+  ),
+  subscription_data: object(
+    {
+      metadata: metadata(),
+      description: str(),
+      trial_period_days: int({ min: 1, max: 730 }),
+      trial_end: int(),
+    },
+    {
+      known: [
+        'application_fee_percent',
+        'billing_cycle_anchor',
+        'billing_mode',
+        'default_tax_rates',
+        'invoice_settings',
+        'on_behalf_of',
+        'proration_behavior',
+        'transfer_data',
+        'trial_settings',
+      ],
+    },
+  ),
+};
+
+function validUrl(value: string | undefined, param: string): void {
+  if (value === undefined) return;
+  try {
+    const u = new URL(value.replaceAll('{CHECKOUT_SESSION_ID}', 'cs'));
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    throw invalidRequest('Not a valid URL', param, 'url_invalid');
+  }
+}
+
+function lineItemFromPrice(price: Stripe.Price, quantity: number, description: string): Stripe.LineItem {
+  const subtotal = (price.unit_amount ?? 0) * quantity;
+  return {
+    id: newId('line_item'),
+    object: 'item',
+    adjustable_quantity: null,
+    amount_discount: 0,
+    amount_subtotal: subtotal,
+    amount_tax: 0,
+    amount_total: subtotal,
+    currency: price.currency,
+    description,
+    metadata: {},
+    price: clone(price),
+    quantity,
+  };
+}
+
+function create(req: ApiRequest) {
+  const { ctx } = req;
+  const { book } = ctx;
+  const p = parseParams(req.params, createShape, 'CheckoutSessionCreateParams');
+  if (p.mode === 'setup') {
+    throw invalidRequest(
+      'The Paywire Stripe emulator does not support `setup` mode Checkout Sessions.',
+      'mode',
+    );
+  }
+  validUrl(p.success_url, 'success_url');
+  validUrl(p.cancel_url, 'cancel_url');
+  if (p.customer && p.customer_email) {
+    throw invalidRequest(
+      'You may only specify one of these parameters: customer, customer_email.',
+      'customer',
+    );
+  }
+  if (p.customer && p.customer_creation) {
+    throw invalidRequest(
+      'You may only specify one of these parameters: customer, customer_creation.',
+      'customer',
+    );
+  }
+  if (p.customer_creation && p.mode !== 'payment') {
+    throw invalidRequest('`customer_creation` can only be used in `payment` mode.', 'customer_creation');
+  }
+  if (p.subscription_data && p.mode !== 'subscription') {
+    throw invalidRequest(
+      `You can not pass \`subscription_data\` in \`${p.mode}\` mode.`,
+      'subscription_data',
+    );
+  }
+  if (p.payment_intent_data && p.mode !== 'payment') {
+    throw invalidRequest(
+      `You can not pass \`payment_intent_data\` in \`${p.mode}\` mode.`,
+      'payment_intent_data',
+    );
+  }
+  const customer = p.customer ? book.customers.require(p.customer, 'customer') : undefined;
+  if (!p.line_items || p.line_items.length === 0) throw missingParam('line_items');
+
+  const now = book.now();
+  const resolved: Array<{ price: Stripe.Price; quantity: number; description: string; adhoc: boolean }> = [];
+  p.line_items.forEach((li, i) => {
+    const param = `line_items[${i}]`;
+    if (li.price && li.price_data) {
+      throw invalidRequest(
+        'You may only specify one of these parameters: price, price_data.',
+        `${param}[price]`,
+      );
+    }
+    if (li.quantity === undefined) throw missingParam(`${param}[quantity]`);
+    let price: Stripe.Price;
+    let adhoc = false;
+    if (li.price) {
+      price =
+        book.prices.get(li.price) ??
+        (() => {
+          throw noSuchResource('price', li.price!, `${param}[price]`);
+        })();
+      if (!price.active) {
+        throw invalidRequest(
+          'The price specified is inactive. This field only accepts active prices.',
+          `${param}[price]`,
+        );
+      }
+    } else if (li.price_data) {
+      const pd = li.price_data;
+      let productId: string;
+      if (pd.product) {
+        productId = book.products.require(pd.product, `${param}[price_data][product]`).id;
+      } else if (pd.product_data) {
+        // Ad-hoc products and prices exist (retrievable) but are inactive, as Stripe makes them.
+        const product = buildProduct(ctx, {
+          name: pd.product_data.name,
+          active: false,
+          description: pd.product_data.description ?? null,
+          images: pd.product_data.images ?? [],
+          metadata: applyMetadata({}, pd.product_data.metadata),
+        });
+        book.products.insert(product);
+        productId = product.id;
+      } else {
+        throw invalidRequest(
+          'You must specify either `product` or `product_data` when creating a price.',
+          `${param}[price_data][product]`,
+        );
+      }
+      price = buildPrice(ctx, productId, { ...pd, active: false }, `${param}[price_data]`);
+      book.prices.insert(price);
+      adhoc = true;
+    } else {
+      throw missingParam(`${param}[price]`);
+    }
+    const product = book.products.get(price.product as string);
+    resolved.push({ price, quantity: li.quantity, description: product?.name ?? 'Item', adhoc });
+  });
+
+  const recurring = resolved.filter((r) => r.price.type === 'recurring');
+  if (p.mode === 'payment' && recurring.length > 0) {
+    throw invalidRequest(
+      'You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.',
+      'line_items',
+    );
+  }
+  if (p.mode === 'subscription') {
+    if (recurring.length === 0) {
+      throw invalidRequest(
+        'You must provide at least one recurring price in `subscription` mode when using prices.',
+        'line_items',
+      );
+    }
+    const intervals = new Set(
+      recurring.map((r) => `${r.price.recurring?.interval}/${r.price.recurring?.interval_count}`),
+    );
+    if (intervals.size > 1) {
+      throw invalidRequest(
+        'Checkout does not support multiple prices with different billing intervals.',
+        'line_items',
+      );
+    }
+    if (resolved.length !== recurring.length) {
+      throw invalidRequest(
+        'The Paywire Stripe emulator does not support one-time prices in `subscription` mode.',
+        'line_items',
+      );
+    }
+  }
+  const currencies = new Set(resolved.map((r) => r.price.currency));
+  if (currencies.size > 1) {
+    throw invalidRequest(
+      'All line items must use the same currency.',
+      'line_items',
+      'checkout_session_currency_mismatch',
+    );
+  }
+  const currency = resolved[0]!.price.currency;
+  const trialDays = p.subscription_data?.trial_period_days;
+  const trialEnd = p.subscription_data?.trial_end;
+  if (trialEnd !== undefined && trialEnd < now + 2 * 86400) {
+    throw invalidRequest(
+      'The `trial_end` date has to be at least 2 days in the future.',
+      'subscription_data[trial_end]',
+    );
+  }
+  const trialing = trialDays !== undefined || trialEnd !== undefined;
+  const lineItems = resolved.map((r) => lineItemFromPrice(r.price, r.quantity, r.description));
+  const subtotal = lineItems.reduce((sum, li) => sum + li.amount_subtotal, 0);
+  const dueNow = trialing ? 0 : subtotal;
+  if (p.mode === 'payment' && currency === 'usd' && subtotal < 50) {
+    throw invalidRequest(
+      "The Checkout Session's total amount due must add up to at least $0.50 usd",
+      'line_items',
+      'amount_too_small',
+    );
+  }
+  let expiresAt = now + 24 * 3600;
+  if (p.expires_at !== undefined) {
+    const at = p.expires_at as number;
+    if (at > now + 24 * 3600) {
+      throw invalidRequest(
+        'The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.',
+        'expires_at',
+      );
+    }
+    if (at < now + 30 * 60) {
+      throw invalidRequest(
+        'The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.',
+        'expires_at',
+      );
+    }
+    expiresAt = at;
+  }
+  const id = newCheckoutSessionId(book.livemode);
+  const uiMode = p.ui_mode ?? 'hosted';
+  const session: Stripe.Checkout.Session = {
+    id,
+    object: 'checkout.session',
+    adaptive_pricing: { enabled: false },
+    after_expiration: null,
+    allow_promotion_codes: p.allow_promotion_codes ?? null,
+    allowed_payment_method_types: null,
+    amount_subtotal: trialing ? 0 : subtotal,
+    amount_total: dueNow,
+    automatic_tax: { enabled: false, liability: null, provider: null, status: null },
+    billing_address_collection: p.billing_address_collection ?? null,
+    cancel_url: p.cancel_url ?? null,
+    client_reference_id: p.client_reference_id ?? null,
+    client_secret: uiMode === 'hosted' ? null : `${id}_secret_${newId('request').slice(4)}`,
+    collected_information: null,
+    consent: null,
+    consent_collection: null,
+    created: now,
+    currency,
+    currency_conversion: null,
+    custom_fields: [],
+    custom_text: {
+      after_submit: null,
+      shipping_address: null,
+      submit: null,
+      terms_of_service_acceptance: null,
+    },
+    customer: customer?.id ?? null,
+    customer_account: null,
+    customer_creation: p.mode === 'payment' && !customer ? (p.customer_creation ?? 'if_required') : null,
+    customer_details: customer ? customerDetails(customer.email, customer.name ?? null) : null,
+    customer_email: p.customer_email ?? null,
+    discounts: [],
+    expires_at: expiresAt,
+    integration_identifier: null,
+    invoice: null,
+    invoice_creation:
+      p.mode === 'payment'
+        ? {
+            enabled: false,
+            invoice_data: {
+              account_tax_ids: null,
+              custom_fields: null,
+              description: null,
+              footer: null,
+              issuer: null,
+              metadata: {},
+              rendering_options: null,
+            },
+          }
+        : null,
+    livemode: book.livemode,
+    locale: (p.locale as Stripe.Checkout.Session.Locale | undefined) ?? null,
+    managed_payments: null,
+    metadata: applyMetadata({}, p.metadata),
+    mode: p.mode,
+    origin_context: null,
+    payment_intent: null,
+    payment_link: null,
+    payment_method_collection: p.mode === 'subscription' ? (p.payment_method_collection ?? 'always') : null,
+    payment_method_configuration_details: null,
+    payment_method_options: { card: { request_three_d_secure: 'automatic' } },
+    payment_method_types: ['card'],
+    payment_status: 'unpaid',
+    permissions: null,
+    phone_number_collection: { enabled: false },
+    recovered_from: null,
+    saved_payment_method_options: null,
+    setup_intent: null,
+    shipping_address_collection: null,
+    shipping_cost: null,
+    shipping_options: [],
+    status: 'open',
+    submit_type: p.submit_type ?? null,
+    subscription: null,
+    success_url: p.success_url ?? null,
+    total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
+    ui_mode: uiMode,
+    url: uiMode === 'hosted' ? `${ctx.runtime.baseUrl()}/c/pay/${id}` : null,
+    wallet_options: null,
+  };
+  if (uiMode !== 'hosted' && p.return_url) session.return_url = p.return_url;
+  book.checkoutSessions.insert(session);
+  book.sessionLineItems.set(id, lineItems);
+  book.checkoutSessionInputs.set(id, {
+    paymentIntentData: p.payment_intent_data
+      ? {
+          metadata: applyMetadata({}, p.payment_intent_data.metadata),
+          description: p.payment_intent_data.description ?? null,
+          receiptEmail: p.payment_intent_data.receipt_email ?? null,
+          setupFutureUsage: p.payment_intent_data.setup_future_usage ?? null,
+        }
+      : undefined,
+    subscriptionData:
+      p.mode === 'subscription'
+        ? {
+            metadata: applyMetadata({}, p.subscription_data?.metadata),
+            description: p.subscription_data?.description ?? null,
+            trialEnd: trialEnd ?? (trialDays !== undefined ? now + trialDays * 86400 : undefined),
+          }
+        : undefined,
+  });
+  return session;
+}
+
+function customerDetails(email: string | null, name: string | null): Stripe.Checkout.Session.CustomerDetails {
+  return {
+    address: { city: null, country: null, line1: null, line2: null, postal_code: null, state: null },
+    business_name: null,
+    email,
+    individual_name: null,
+    name,
+    phone: null,
+    tax_exempt: 'none',
+    tax_ids: [],
+  };
+}
+
+/** Inputs the session keeps for completion (Stripe does not expose them on the object). */
+export interface CheckoutSessionInputs {
+  paymentIntentData:
+    | {
+        metadata: Record<string, string>;
+        description: string | null;
+        receiptEmail: string | null;
+        setupFutureUsage: 'off_session' | 'on_session' | null;
+      }
+    | undefined;
+  subscriptionData:
+    | { metadata: Record<string, string>; description: string | null; trialEnd: number | undefined }
+    | undefined;
+}
+
+export interface CheckoutCompletion {
+  outcome: 'completed' | 'failed' | 'processing';
+  session: Stripe.Checkout.Session;
+  customer: string | null;
+  payment_intent: string | null;
+  charge: string | null;
+  subscription: string | null;
+  invoice: string | null;
+  payment_method: string | null;
+  error: { code: string; decline_code: string | undefined; message: string } | null;
+}
+
+function requireOpen(session: Stripe.Checkout.Session): void {
+  if (session.status !== 'open') {
+    throw invalidRequest(
+      `This Checkout Session is ${session.status} and can no longer be paid.`,
+      undefined,
+      'checkout_session_not_open',
+    );
+  }
+}
+
+/**
+ * What happens when a customer pays on the hosted page. Payment mode: (customer.created),
+ * payment_intent.created, payment_intent.succeeded, charge.succeeded, checkout.session.completed.
+ * Subscription mode: customer.created, payment_method.attached, customer.updated, the
+ * subscription's first invoice and payment (see billing), checkout.session.completed.
+ */
+export function completeCheckoutSession(
+  ctx: Ctx,
+  session: Stripe.Checkout.Session,
+  opts: { paymentMethod?: CheckoutPaymentMethod; email?: string | null; name?: string | null } = {},
+): CheckoutCompletion {
+  requireOpen(session);
+  const { book } = ctx;
+  const method = opts.paymentMethod ?? 'card_ok';
+  const inputs = book.checkoutSessionInputs.get(session.id);
+  const existing = session.customer ? book.customers.get(session.customer as string) : undefined;
+  const email = opts.email ?? session.customer_email ?? existing?.email ?? 'customer@example.com';
+  const name = opts.name ?? existing?.name ?? 'Jenny Rosen';
+  const result: CheckoutCompletion = {
+    outcome: 'failed',
+    session,
+    customer: existing?.id ?? null,
+    payment_intent: null,
+    charge: null,
+    subscription: null,
+    invoice: null,
+    payment_method: null,
+    error: null,
+  };
+
+  if (session.mode === 'subscription') {
+    if (method === 'async') {
+      throw invalidRequest(
+        'The emulator supports `async` payment methods in payment mode only.',
+        'payment_method',
+      );
+    }
+    const behavior = CHECKOUT_CARDS[method];
+    if (behavior.outcome === 'decline' && (session.amount_total ?? 0) > 0) {
+      // Checkout declines the card before creating anything; the customer can try again.
+      result.error = {
+        code: behavior.code ?? 'card_declined',
+        decline_code: behavior.declineCode,
+        message: behavior.message ?? 'Your card was declined.',
+      };
+      return result;
+    }
+    const customer = existing ?? createCustomer(ctx, { email, name });
+    const pm = buildPaymentMethod(ctx, behavior, { email, name });
+    attachPaymentMethod(ctx, pm, customer);
+    if (!customer.invoice_settings.default_payment_method) {
+      updateWithEvent(ctx, 'customer.updated', customer, (c) => {
+        c.invoice_settings.default_payment_method = pm.id;
+      });
+    }
+    const items = (book.sessionLineItems.get(session.id) ?? []).map((li) => ({
+      price: book.prices.require(li.price!.id, 'price'),
+      quantity: li.quantity ?? 1,
+    }));
+    const started = startSubscription(
+      ctx,
+      {
+        customer,
+        items,
+        metadata: inputs?.subscriptionData?.metadata,
+        description: inputs?.subscriptionData?.description,
+        trialEnd: inputs?.subscriptionData?.trialEnd,
+        defaultPaymentMethod: pm.id,
+      },
+      { pay: true, paymentMethod: pm },
+    );
+    const paid = started.payment?.status === 'paid';
+    session.customer = customer.id;
+    session.customer_details = customerDetails(customer.email, customer.name ?? null);
+    session.collected_information = { business_name: null, individual_name: null, shipping_details: null };
+    session.subscription = started.subscription.id;
+    session.invoice = started.invoice.id;
+    session.status = 'complete';
+    session.payment_status =
+      started.invoice.amount_due === 0 ? 'no_payment_required' : paid ? 'paid' : 'unpaid';
+    emitEvent(ctx, 'checkout.session.completed', session);
+    Object.assign(result, {
+      outcome: 'completed',
+      customer: customer.id,
+      subscription: started.subscription.id,
+      invoice: started.invoice.id,
+      payment_intent: started.payment?.paymentIntent?.id ?? null,
+      charge: started.payment?.result?.charge?.id ?? null,
+      payment_method: pm.id,
+    });
+    return result;
+  }
+
+  // Payment mode.
+  let customer = existing;
+  if (!customer && session.customer_creation === 'always') customer = createCustomer(ctx, { email, name });
+  const behavior = method === 'async' ? TEST_PAYMENT_METHODS.pm_card_visa! : CHECKOUT_CARDS[method];
+  const pm = buildPaymentMethod(ctx, behavior, { email, name });
+  let pi = session.payment_intent ? book.paymentIntents.get(session.payment_intent as string) : undefined;
+  if (!pi) {
+    pi = createPaymentIntent(ctx, {
+      amount: session.amount_total ?? 0,
+      currency: session.currency ?? 'usd',
+      customer: customer?.id ?? null,
+      description: inputs?.paymentIntentData?.description,
+      metadata: inputs?.paymentIntentData?.metadata,
+      receipt_email: inputs?.paymentIntentData?.receiptEmail ?? null,
+      setup_future_usage: inputs?.paymentIntentData?.setupFutureUsage ?? null,
+    });
+    session.payment_intent = pi.id;
+  } else if (customer && !pi.customer) {
+    pi.customer = customer.id;
+  }
+  if (customer && inputs?.paymentIntentData?.setupFutureUsage) attachPaymentMethod(ctx, pm, customer);
+  const payment = confirmPaymentIntent(ctx, pi, pm, { async: method === 'async' });
+  payment.emitEvents();
+  result.payment_intent = pi.id;
+  result.charge = payment.charge?.id ?? null;
+  result.payment_method = pm.id;
+  result.customer = customer?.id ?? null;
+  if (payment.status === 'failed') {
+    result.error = {
+      code: payment.error?.body.code ?? 'card_declined',
+      decline_code: payment.error?.body.decline_code,
+      message: payment.error?.body.message ?? 'Your card was declined.',
+    };
+    return result;
+  }
+  session.customer = customer?.id ?? null;
+  session.customer_details = customerDetails(email, name);
+  session.collected_information = { business_name: null, individual_name: null, shipping_details: null };
+  session.status = 'complete';
+  session.payment_status = payment.status === 'succeeded' ? 'paid' : 'unpaid';
+  emitEvent(ctx, 'checkout.session.completed', session);
+  result.outcome = payment.status === 'succeeded' ? 'completed' : 'processing';
+  return result;
+}
+
+/** Settles an async checkout payment: `checkout.session.async_payment_succeeded` / `_failed`. */
+export function settleAsyncCheckoutPayment(
+  ctx: Ctx,
+  session: Stripe.Checkout.Session,
+  succeed: boolean,
+): CheckoutCompletion {
+  const pi = session.payment_intent
+    ? ctx.book.paymentIntents.get(session.payment_intent as string)
+    : undefined;
+  if (
+    session.status !== 'complete' ||
+    session.payment_status !== 'unpaid' ||
+    !pi ||
+    pi.status !== 'processing'
+  ) {
+    throw invalidRequest(
+      'This Checkout Session has no pending asynchronous payment.',
+      undefined,
+      'checkout_session_unexpected_state',
+    );
+  }
+  const payment = settleProcessingIntent(ctx, pi, succeed);
+  payment.emitEvents();
+  const before = clone(session);
+  if (succeed) session.payment_status = 'paid';
+  emitEvent(
+    ctx,
+    succeed ? 'checkout.session.async_payment_succeeded' : 'checkout.session.async_payment_failed',
+    session,
+    previousAttributes(before, session),
+  );
+  return {
+    outcome: succeed ? 'completed' : 'failed',
+    session,
+    customer: (session.customer as string | null) ?? null,
+    payment_intent: pi.id,
+    charge: payment.charge?.id ?? null,
+    subscription: null,
+    invoice: null,
+    payment_method: (pi.payment_method as string | null) ?? null,
+    error: succeed
+      ? null
+      : { code: 'card_declined', decline_code: 'generic_decline', message: 'The payment failed.' },
+  };
+}
+
+/** open → expired; emits `checkout.session.expired`. */
+export function expireCheckoutSession(ctx: Ctx, session: Stripe.Checkout.Session): void {
+  if (session.status !== 'open') {
+    throw invalidRequest(
+      `Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${session.status}".`,
+      undefined,
+      'checkout_session_unexpected_state',
+    );
+  }
+  session.status = 'expired';
+  session.url = null;
+  emitEvent(ctx, 'checkout.session.expired', session);
+}
+
+setCheckoutExpiry((ctx, session) => expireCheckoutSession(ctx, session));
+
+registerIncludable('checkout.session', 'line_items', (book, owner) => {
+  const id = owner.id as string;
+  return embeddedList(book.sessionLineItems.get(id) ?? [], `/v1/checkout/sessions/${id}/line_items`);
+});
+
+function retrieve(req: ApiRequest) {
+  parseParams(req.params, {});
+  return req.ctx.book.checkoutSessions.require(pathParam(req, 'id'));
+}
+
+function expire(req: ApiRequest) {
+  parseParams(req.params, {}, 'CheckoutSessionExpireParams');
+  const session = req.ctx.book.checkoutSessions.require(pathParam(req, 'id'));
+  expireCheckoutSession(req.ctx, session);
+  return session;
+}
+
+function update(req: ApiRequest) {
+  const p = parseParams(req.params, { metadata: metadata() }, 'CheckoutSessionUpdateParams');
+  const session = req.ctx.book.checkoutSessions.require(pathParam(req, 'id'));
+  session.metadata = applyMetadata(session.metadata ?? {}, p.metadata);
+  return session;
+}
+
+function list(req: ApiRequest) {
+  const { book } = req.ctx;
+  const p = parseParams(
+    req.params,
+    {
+      ...paginationShape,
+      customer: str(),
+      payment_intent: str(),
+      subscription: str(),
+      payment_link: str(),
+      status: oneOf(['complete', 'expired', 'open']),
+      created: range(),
+      customer_details: object({ email: required(str()) }),
+    },
+    'CheckoutSessionListParams',
+  );
+  return paginate(
+    book.checkoutSessions.newestFirst(),
+    p,
+    '/v1/checkout/sessions',
+    'checkout.session',
+    (s) => {
+      if (p.customer !== undefined && s.customer !== p.customer) return false;
+      if (p.payment_intent !== undefined && s.payment_intent !== p.payment_intent) return false;
+      if (p.subscription !== undefined && s.subscription !== p.subscription) return false;
+      if (p.payment_link !== undefined && s.payment_link !== p.payment_link) return false;
+      if (p.status !== undefined && s.status !== p.status) return false;
+      if (p.customer_details && s.customer_details?.email !== p.customer_details.email) return false;
+      return inRange(s.created, p.created);
+    },
+  );
+}
+
+function listLineItems(req: ApiRequest) {
+  const { book } = req.ctx;
+  const id = pathParam(req, 'id');
+  book.checkoutSessions.require(id);
+  const p = parseParams(req.params, paginationShape, 'CheckoutSessionListLineItemsParams');
+  return paginate(
+    book.sessionLineItems.get(id) ?? [],
+    p,
+    `/v1/checkout/sessions/${id}/line_items`,
+    'line_item',
+  );
+}
+
+export const checkoutSessionRoutes: ApiRoute[] = [
+  route('POST', '/v1/checkout/sessions', create),
+  route('GET', '/v1/checkout/sessions', list),
+  route('GET', '/v1/checkout/sessions/:id', retrieve),
+  route('POST', '/v1/checkout/sessions/:id', update),
+  route('POST', '/v1/checkout/sessions/:id/expire', expire),
+  route('GET', '/v1/checkout/sessions/:id/line_items', listLineItems),
+];

@@ -1,0 +1,33 @@
+import type { ApiRoute } from './api';
+import { accountRoutes } from './resources/account';
+import { billingPortalRoutes } from './resources/billing-portal';
+import { chargeRoutes } from './resources/charges';
+import { checkoutSessionRoutes } from './resources/checkout-sessions';
+import { customerRoutes } from './resources/customers';
+import { eventRoutes } from './resources/events';
+import { invoiceRoutes } from './resources/invoices';
+import { paymentIntentRoutes } from './resources/payment-intents';
+import { paymentMethodRoutes } from './resources/payment-methods';
+import { priceRoutes } from './resources/prices';
+import { productRoutes } from './resources/products';
+import { refundRoutes } from './resources/refunds';
+import { subscriptionRoutes } from './resources/subscriptions';
+import { webhookEndpointRoutes } from './resources/webhook-endpoints';
+
+/** Every `/v1` route the emulator serves. */
+export const apiRoutes: ApiRoute[] = [
+  ...accountRoutes,
+  ...productRoutes,
+  ...priceRoutes,
+  ...customerRoutes,
+  ...paymentMethodRoutes,
+  ...checkoutSessionRoutes,
+  ...billingPortalRoutes,
+  ...subscriptionRoutes,
+  ...invoiceRoutes,
+  ...paymentIntentRoutes,
+  ...chargeRoutes,
+  ...refundRoutes,
+  ...webhookEndpointRoutes,
+  ...eventRoutes,
+];

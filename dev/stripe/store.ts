@@ -1,0 +1,228 @@
+import type Stripe from 'stripe';
+import { noSuchResource } from './errors';
+import type { StoredEvent } from './events';
+import type { CheckoutSessionInputs } from './resources/checkout-sessions';
+import type { CardBehavior } from './resources/payment-methods';
+
+/** Objects every collection holds: a Stripe object with an id and (usually) `created`. */
+export interface StripeObjectBase {
+  id: string;
+  object: string;
+  created?: number;
+}
+
+/**
+ * Insertion-ordered map of one resource type. Lists are newest first, like Stripe: by
+ * `created` descending, ties broken by insertion order (objects of one flow share a second).
+ */
+export class Collection<T extends StripeObjectBase> {
+  private readonly items = new Map<string, { seq: number; obj: T }>();
+
+  constructor(
+    readonly objectName: string,
+    private readonly nextSeq: () => number,
+  ) {}
+
+  insert(obj: T): T {
+    this.items.set(obj.id, { seq: this.nextSeq(), obj });
+    return obj;
+  }
+
+  get(id: string): T | undefined {
+    return this.items.get(id)?.obj;
+  }
+
+  has(id: string): boolean {
+    return this.items.has(id);
+  }
+
+  /** Looks up an object or throws Stripe's `resource_missing` (404 for path ids, 400 for params). */
+  require(id: string, param = 'id'): T {
+    const found = this.items.get(id)?.obj;
+    if (!found) throw noSuchResource(this.objectName, id, param);
+    return found;
+  }
+
+  delete(id: string): boolean {
+    return this.items.delete(id);
+  }
+
+  clear(): void {
+    this.items.clear();
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  /** All objects, newest first. */
+  newestFirst(): T[] {
+    return [...this.items.values()]
+      .sort((a, b) => (b.obj.created ?? 0) - (a.obj.created ?? 0) || b.seq - a.seq)
+      .map((e) => e.obj);
+  }
+
+  /** All objects in insertion order (a snapshot: safe to modify the collection while iterating). */
+  values(): T[] {
+    return [...this.items.values()].map((e) => e.obj);
+  }
+}
+
+export type Mode = 'test' | 'live';
+export type DeliveryMode = 'push' | 'pull';
+
+export interface AccountRecord {
+  id: string;
+  name: string;
+  testSecretKey: string;
+  liveSecretKey: string;
+  created: number;
+  books: { test: Book; live: Book };
+}
+
+export interface IdempotencyRecord {
+  method: string;
+  path: string;
+  paramsHash: string;
+  status: number;
+  body: string;
+  requestId: string;
+  created: number;
+}
+
+export interface DunningSettings {
+  /** Days after the previous attempt at which a failed invoice is retried (Stripe's default: a few tries over ~2 weeks). */
+  retryDays: number[];
+  /** What happens to the subscription when every retry failed. */
+  finalAction: 'cancel' | 'unpaid' | 'past_due';
+}
+
+export interface SubscriptionState {
+  trialWillEndSent: boolean;
+}
+
+export interface CustomerPaymentBehavior {
+  fail: boolean;
+  declineCode: string;
+}
+
+/**
+ * All state of one account in one mode ("book"): test and live objects never meet. Each book
+ * has its own clock offset so tests (one account each) can advance time independently.
+ */
+export class Book {
+  private seq = 0;
+  clockOffset = 0;
+  /** While the clock advances, work is processed at the time it was due, not at the target time. */
+  frozenNow: number | undefined;
+
+  readonly customers: Collection<Stripe.Customer>;
+  readonly deletedCustomers = new Set<string>();
+  readonly products: Collection<Stripe.Product>;
+  readonly prices: Collection<Stripe.Price>;
+  readonly checkoutSessions: Collection<Stripe.Checkout.Session>;
+  readonly portalSessions: Collection<Stripe.BillingPortal.Session>;
+  readonly subscriptions: Collection<Stripe.Subscription>;
+  readonly subscriptionItems: Collection<Stripe.SubscriptionItem>;
+  readonly invoices: Collection<Stripe.Invoice>;
+  readonly invoicePayments: Collection<Stripe.InvoicePayment>;
+  readonly paymentIntents: Collection<Stripe.PaymentIntent>;
+  readonly charges: Collection<Stripe.Charge>;
+  readonly refunds: Collection<Stripe.Refund>;
+  readonly paymentMethods: Collection<Stripe.PaymentMethod>;
+  readonly balanceTransactions: Collection<Stripe.BalanceTransaction>;
+  readonly webhookEndpoints: Collection<Stripe.WebhookEndpoint>;
+  readonly events: Collection<StoredEvent>;
+
+  /** Checkout line items (Stripe returns them only via expand or the line_items endpoint). */
+  readonly sessionLineItems = new Map<string, Stripe.LineItem[]>();
+  readonly checkoutSessionInputs = new Map<string, CheckoutSessionInputs>();
+  readonly subscriptionState = new Map<string, SubscriptionState>();
+  readonly paymentMethodBehavior = new Map<string, CardBehavior>();
+  readonly customerBehavior = new Map<string, CustomerPaymentBehavior>();
+  readonly webhookSecrets = new Map<string, string>();
+  readonly endpointDeliveryMode = new Map<string, DeliveryMode>();
+  readonly idempotency = new Map<string, IdempotencyRecord>();
+  readonly idempotencyInFlight = new Set<string>();
+  dunning: DunningSettings = { retryDays: [3, 5, 7], finalAction: 'cancel' };
+  invoiceSequence = 0;
+
+  constructor(
+    readonly account: Omit<AccountRecord, 'books'>,
+    readonly livemode: boolean,
+    private readonly baseClock: () => number,
+  ) {
+    const next = () => ++this.seq;
+    this.customers = new Collection('customer', next);
+    this.products = new Collection('product', next);
+    this.prices = new Collection('price', next);
+    this.checkoutSessions = new Collection('checkout.session', next);
+    this.portalSessions = new Collection('billing_portal.session', next);
+    this.subscriptions = new Collection('subscription', next);
+    this.subscriptionItems = new Collection('subscription_item', next);
+    this.invoices = new Collection('invoice', next);
+    this.invoicePayments = new Collection('invoice_payment', next);
+    this.paymentIntents = new Collection('payment_intent', next);
+    this.charges = new Collection('charge', next);
+    this.refunds = new Collection('refund', next);
+    this.paymentMethods = new Collection('payment_method', next);
+    this.balanceTransactions = new Collection('balance_transaction', next);
+    this.webhookEndpoints = new Collection('webhook_endpoint', next);
+    this.events = new Collection('event', next);
+  }
+
+  get mode(): Mode {
+    return this.livemode ? 'live' : 'test';
+  }
+
+  /** Current time of this book in Unix seconds. */
+  now(): number {
+    return this.frozenNow ?? this.baseClock() + this.clockOffset;
+  }
+
+  /** Every collection by the object type it holds (used by expand and reset). */
+  collections(): Record<string, Collection<StripeObjectBase>> {
+    return {
+      customer: this.customers,
+      product: this.products,
+      price: this.prices,
+      'checkout.session': this.checkoutSessions,
+      'billing_portal.session': this.portalSessions,
+      subscription: this.subscriptions,
+      subscription_item: this.subscriptionItems,
+      invoice: this.invoices,
+      invoice_payment: this.invoicePayments,
+      payment_intent: this.paymentIntents,
+      charge: this.charges,
+      refund: this.refunds,
+      payment_method: this.paymentMethods,
+      balance_transaction: this.balanceTransactions,
+      webhook_endpoint: this.webhookEndpoints,
+      event: this.events,
+    } as unknown as Record<string, Collection<StripeObjectBase>>;
+  }
+
+  /** Wipes objects, events and settings; keeps the account and its keys. */
+  reset(): void {
+    for (const collection of Object.values(this.collections())) collection.clear();
+    this.deletedCustomers.clear();
+    this.sessionLineItems.clear();
+    this.checkoutSessionInputs.clear();
+    this.subscriptionState.clear();
+    this.paymentMethodBehavior.clear();
+    this.customerBehavior.clear();
+    this.webhookSecrets.clear();
+    this.endpointDeliveryMode.clear();
+    this.idempotency.clear();
+    this.idempotencyInFlight.clear();
+    this.dunning = { retryDays: [3, 5, 7], finalAction: 'cancel' };
+    this.invoiceSequence = 0;
+    this.clockOffset = 0;
+    this.frozenNow = undefined;
+  }
+}
+
+/** Deep copy of a JSON-shaped value (objects are snapshotted into events and responses). */
+export function clone<T>(value: T): T {
+  return structuredClone(value);
+}

@@ -1,0 +1,294 @@
+/**
+ * Real Postgres backend (`pg`).
+ *
+ * Statements use the extended protocol with raw text results, as Neon's proxy does
+ * (tokio-postgres `query_raw_txt`): parameters go as untyped text, values come back exactly as
+ * Postgres prints them, and a string with two statements is rejected (42601) like on Neon.
+ *
+ * isolate mode: a template `paywire_tpl_<run>` is created and initialised once; each database name
+ * gets `CREATE DATABASE paywire_t_<run>_<n>_<name> TEMPLATE …` on first use. close() drops them all.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { Mutex } from '../mutex.ts';
+import { beginStatement, pgErrorFields } from '../protocol.ts';
+import {
+  type Backend,
+  type DatabaseHandle,
+  PostgresError,
+  type SqlExecutor,
+  type Statement,
+  type TextResult,
+  tagStatement,
+} from '../types.ts';
+
+export interface PostgresBackendOptions {
+  url: string;
+  isolate: boolean;
+  initDatabase?: (db: SqlExecutor) => Promise<void>;
+  log: (line: string) => void;
+}
+
+/** Every type parser is the identity: the HTTP layer wants Postgres's own text. */
+const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+function urlForDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return u.toString();
+}
+
+/** `pg` errors that Postgres sent become PostgresError (→ HTTP 400); anything else is rethrown. */
+function asPostgresError(err: unknown): unknown {
+  const fields = pgErrorFields(err);
+  return fields ? new PostgresError(fields) : err;
+}
+
+async function execText(client: pg.PoolClient, stmt: Statement): Promise<TextResult> {
+  // queryMode is supported by pg ≥ 8.12 but missing from @types/pg
+  const config: pg.QueryArrayConfig & { queryMode: 'extended' } = {
+    text: stmt.query,
+    values: stmt.params,
+    rowMode: 'array',
+    types: RAW_TEXT,
+    queryMode: 'extended',
+  };
+  let r: pg.QueryArrayResult<(string | null)[]>;
+  try {
+    r = await client.query(config);
+  } catch (err) {
+    throw asPostgresError(err);
+  }
+  return {
+    fields: r.fields.map((f) => ({
+      name: f.name,
+      tableID: f.tableID,
+      columnID: f.columnID,
+      dataTypeID: f.dataTypeID,
+      dataTypeSize: f.dataTypeSize,
+      dataTypeModifier: f.dataTypeModifier,
+    })),
+    rows: r.rows,
+    // pg splits the command tag the same way Neon does ("CREATE TABLE" → CREATE / null)
+    command: r.command ?? '',
+    rowCount: r.rowCount ?? null,
+  };
+}
+
+function newPool(url: string, log: (line: string) => void): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 5,
+    idleTimeoutMillis: 5_000,
+    allowExitOnIdle: true,
+  });
+  // an idle client whose server connection dies (e.g. DROP DATABASE … WITH (FORCE)) emits
+  // 'error' on the pool; without a listener that would crash the process
+  pool.on('error', (err) => log(`postgres: idle connection error: ${err.message}`));
+  return pool;
+}
+
+/**
+ * pool.end() resolves before its connections have said goodbye; wait for them (bounded), so that
+ * a following DROP DATABASE / CREATE DATABASE … TEMPLATE does not race their server processes.
+ */
+async function endPool(pool: pg.Pool): Promise<void> {
+  const open = pool.totalCount;
+  const gone = new Promise<void>((resolve) => {
+    if (open === 0) return resolve();
+    // ref'd on purpose: with allowExitOnIdle the sockets are unref'd, and nothing else might keep
+    // the process alive until they have closed
+    const timer = setTimeout(resolve, 2_000);
+    let removed = 0;
+    pool.on('remove', () => {
+      if (++removed < open) return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  await pool.end();
+  await gone;
+}
+
+function poolExecutor(pool: pg.Pool): SqlExecutor {
+  return {
+    query: async (text, params) => ({ rows: (await pool.query(text, params ?? [])).rows }),
+    // no parameters → simple protocol: a multi-statement script, one implicit transaction
+    exec: async (sqlText) => {
+      await pool.query(sqlText);
+    },
+  };
+}
+
+function handleFor(pool: pg.Pool): DatabaseHandle {
+  return {
+    async run(statements, tx) {
+      const client = await pool.connect();
+      // a connection left inside a transaction (or broken) is destroyed rather than reused,
+      // as Neon's pool discards it
+      let discard = false;
+      try {
+        if (!tx) {
+          const only = statements[0];
+          if (!only) return [];
+          try {
+            return [await execText(client, only)];
+          } finally {
+            if (client.getTransactionStatus() !== 'I') discard = true;
+          }
+        }
+        await client.query(beginStatement(tx));
+        try {
+          const results: TextResult[] = [];
+          for (const [i, stmt] of statements.entries()) {
+            results.push(await tagStatement(i, execText(client, stmt)));
+          }
+          try {
+            await client.query('COMMIT');
+          } catch (err) {
+            throw asPostgresError(err);
+          }
+          return results;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {
+            discard = true;
+          });
+          throw err;
+        }
+      } catch (err) {
+        if (!(err instanceof PostgresError)) discard = true;
+        throw err;
+      } finally {
+        client.release(discard);
+      }
+    },
+    executor: poolExecutor(pool),
+  };
+}
+
+/** A database name made of [a-z0-9_] that still hints at the name it stands for. */
+function sanitize(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9_]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'db'
+  );
+}
+
+export async function createPostgresBackend(opts: PostgresBackendOptions): Promise<Backend> {
+  const { log } = opts;
+  const admin = newPool(opts.url, log);
+  const pools: pg.Pool[] = [];
+  let closed = false;
+
+  if (!opts.isolate) {
+    const pool = newPool(opts.url, log);
+    pools.push(pool);
+    try {
+      if (opts.initDatabase) await opts.initDatabase(poolExecutor(pool));
+    } catch (err) {
+      await Promise.allSettled([endPool(pool), endPool(admin)]);
+      throw err;
+    }
+    const single = handleFor(pool);
+    const u = new URL(opts.url);
+    return {
+      description: `postgres ${u.host}${u.pathname}`,
+      async open() {
+        if (closed) throw new Error('local Neon endpoint is closed');
+        return single;
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        await Promise.allSettled([endPool(pool), endPool(admin)]);
+      },
+    };
+  }
+
+  const run = randomBytes(4).toString('hex');
+  const template = `paywire_tpl_${run}`;
+  const created: string[] = [];
+  const databases = new Map<string, Promise<DatabaseHandle>>();
+  // CREATE DATABASE … TEMPLATE fails while another session uses the template; one at a time
+  // keeps it simple (each takes well under a second)
+  const createLock = new Mutex();
+  let counter = 0;
+
+  async function dropAll(): Promise<void> {
+    const t = performance.now();
+    const count = created.length;
+    for (const db of created.reverse()) {
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS ${ident(db)} WITH (FORCE)`);
+      } catch (err) {
+        log(`postgres: could not drop ${db}: ${(err as Error).message}`);
+      }
+    }
+    created.length = 0;
+    if (count) log(`postgres: dropped ${count} database(s) in ${Math.round(performance.now() - t)} ms`);
+  }
+
+  const t0 = performance.now();
+  try {
+    await admin.query(`CREATE DATABASE ${ident(template)}`);
+    created.push(template);
+    const t1 = performance.now();
+    const tplPool = newPool(urlForDatabase(opts.url, template), log);
+    try {
+      if (opts.initDatabase) await opts.initDatabase(poolExecutor(tplPool));
+    } finally {
+      // nobody may stay connected to a template that databases are copied from
+      await endPool(tplPool);
+    }
+    log(
+      `postgres: template ${template} ready in ${Math.round(performance.now() - t0)} ms (create ${Math.round(t1 - t0)}, init ${Math.round(performance.now() - t1)})`,
+    );
+  } catch (err) {
+    await dropAll();
+    await endPool(admin);
+    throw err;
+  }
+
+  async function create(name: string): Promise<DatabaseHandle> {
+    return createLock.run(async () => {
+      if (closed) throw new Error('local Neon endpoint is closed');
+      const db = `paywire_t_${run}_${++counter}_${sanitize(name)}`.slice(0, 63);
+      const t = performance.now();
+      await admin.query(`CREATE DATABASE ${ident(db)} TEMPLATE ${ident(template)}`);
+      created.push(db);
+      log(`postgres: created ${db} for "${name}" in ${Math.round(performance.now() - t)} ms`);
+      const pool = newPool(urlForDatabase(opts.url, db), log);
+      pools.push(pool);
+      return handleFor(pool);
+    });
+  }
+
+  return {
+    description: `postgres ${new URL(opts.url).host} (isolated databases paywire_t_${run}_*)`,
+    open(name) {
+      if (closed) return Promise.reject(new Error('local Neon endpoint is closed'));
+      let handle = databases.get(name);
+      if (!handle) {
+        // stored before it settles: concurrent first requests share one CREATE DATABASE
+        handle = create(name);
+        databases.set(name, handle);
+        // a failed creation is not cached, the next request retries
+        handle.catch(() => databases.delete(name));
+      }
+      return handle;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await createLock.run(async () => {
+        await Promise.allSettled(pools.map(endPool));
+        await dropAll();
+        await endPool(admin);
+      });
+    },
+  };
+}

@@ -1,0 +1,322 @@
+/**
+ * The HTTP server: POST /sql speaks Neon's SQL-over-HTTP protocol; /_neon/* is a small control API
+ * for tests that can only reach the endpoint over HTTP (Worker tests inside workerd).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createPgliteBackend } from './backends/pglite.ts';
+import { createPostgresBackend } from './backends/postgres.ts';
+import {
+  errorJson,
+  type Payload,
+  ProtocolError,
+  parseConnectionString,
+  parseOptions,
+  parsePayload,
+  type RequestOptions,
+  resultJson,
+} from './protocol.ts';
+import {
+  type Backend,
+  type EndpointStats,
+  type NeonEndpoint,
+  type NeonEndpointOptions,
+  PostgresError,
+} from './types.ts';
+
+const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
+/** past this much discarded body the client is cut off instead of drained */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+export const DEFAULT_DATABASE = 'neondb';
+
+const CORS_HEADERS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'POST, OPTIONS',
+  'Access-Control-Allow-Headers': [
+    'Authorization',
+    'Content-Type',
+    'Neon-Connection-String',
+    'Neon-Raw-Text-Output',
+    'Neon-Array-Mode',
+    'Neon-Pool-Opt-In',
+    'Neon-Batch-Isolation-Level',
+    'Neon-Batch-Read-Only',
+    'Neon-Batch-Deferrable',
+  ].join(', '),
+  'Access-Control-Max-Age': '86400',
+};
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'Access-Control-Allow-Origin': '*',
+    ...headers,
+  });
+  res.end(text);
+}
+
+type Body = { ok: true; text: string } | { ok: false; size: number };
+
+/**
+ * Reads the body up to `limit` bytes. A larger body is drained (not buffered) so the 413 reaches
+ * a client that is still uploading; beyond DRAIN_LIMIT the connection is cut.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Body> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else if (size > limit + DRAIN_LIMIT) req.destroy();
+    });
+    req.on('end', () =>
+      resolve(
+        size <= limit ? { ok: true, text: Buffer.concat(chunks).toString('utf8') } : { ok: false, size },
+      ),
+    );
+    req.on('error', reject);
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('request aborted'));
+    });
+  });
+}
+
+function zeroStats(): EndpointStats {
+  return { requests: 0, queries: 0, batches: 0 };
+}
+
+export async function startNeonEndpoint(opts: NeonEndpointOptions): Promise<NeonEndpoint> {
+  const log = opts.log ?? (() => {});
+  const isolate = opts.isolate ?? false;
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const host = opts.host ?? '127.0.0.1';
+
+  const backend: Backend =
+    opts.backend.kind === 'pglite'
+      ? await createPgliteBackend({
+          isolate,
+          dataDir: opts.backend.dataDir,
+          maxLive: opts.backend.maxLive,
+          initDatabase: opts.initDatabase,
+          log,
+        })
+      : await createPostgresBackend({ url: opts.backend.url, isolate, initDatabase: opts.initDatabase, log });
+
+  const stats = new Map<string, EndpointStats>();
+  const statsFor = (db: string) => {
+    let s = stats.get(db);
+    if (!s) {
+      s = zeroStats();
+      stats.set(db, s);
+    }
+    return s;
+  };
+  const outage = { all: false, databases: new Set<string>() };
+
+  function getStats(database?: string): EndpointStats {
+    if (database !== undefined) return { ...(stats.get(database) ?? zeroStats()) };
+    const total = zeroStats();
+    for (const s of stats.values()) {
+      total.requests += s.requests;
+      total.queries += s.queries;
+      total.batches += s.batches;
+    }
+    return total;
+  }
+
+  function setOutage(on: boolean, database?: string) {
+    if (database === undefined) {
+      outage.all = on;
+      if (!on) outage.databases.clear();
+    } else if (on) outage.databases.add(database);
+    else outage.databases.delete(database);
+    log(`outage ${on ? 'ON' : 'off'} for ${database ?? 'all databases'}`);
+  }
+
+  /** What an unreachable Neon looks like to fetch(): the connection just dies. */
+  function dropConnection(req: IncomingMessage) {
+    req.socket.destroy();
+  }
+
+  async function handleSql(req: IncomingMessage, res: ServerResponse) {
+    if (outage.all) return dropConnection(req);
+    let target: ReturnType<typeof parseConnectionString> | undefined;
+    let headerError: unknown;
+    try {
+      target = parseConnectionString(req.headers);
+    } catch (err) {
+      headerError = err;
+    }
+    if (target && outage.databases.has(target.database)) return dropConnection(req);
+
+    const body = await readBody(req, maxBody);
+    let options: RequestOptions;
+    let payload: Payload;
+    try {
+      if (!body.ok) throw new ProtocolError(413, `request is too large (max is ${maxBody} bytes)`);
+      if (headerError || !target) throw headerError;
+      options = parseOptions(req.headers);
+      payload = parsePayload(body.text);
+    } catch (err) {
+      const status = err instanceof ProtocolError ? err.status : 400;
+      log(`sql: ${status} ${(err as Error).message}`);
+      return sendJson(res, status, errorJson({ message: (err as Error).message }));
+    }
+
+    const database = target.database;
+    const s = statsFor(database);
+    s.requests++;
+    const statements = payload.kind === 'single' ? [payload.query] : payload.queries;
+    s.queries += statements.length;
+    if (payload.kind === 'batch') s.batches++;
+    const what = payload.kind === 'single' ? 'query' : `batch(${statements.length})`;
+    const t0 = performance.now();
+    try {
+      const db = await backend.open(database);
+      const results = await db.run(statements, payload.kind === 'batch' ? options.tx : undefined);
+      const shape = (i: number) =>
+        resultJson(results[i]!, {
+          rawTextOutput: options.rawTextOutput,
+          arrayMode: statements[i]!.arrayMode ?? options.arrayMode,
+        });
+      const headers: Record<string, string> = {};
+      if (payload.kind === 'batch') {
+        // Neon echoes the transaction settings it applied
+        if (options.tx.readOnly) headers['Neon-Batch-Read-Only'] = 'true';
+        if (options.tx.deferrable) headers['Neon-Batch-Deferrable'] = 'true';
+        if (options.tx.isolationLevel) headers['Neon-Batch-Isolation-Level'] = options.tx.isolationLevel;
+      }
+      log(`sql: ${database} ${what} ok ${Math.round(performance.now() - t0)} ms`);
+      sendJson(
+        res,
+        200,
+        payload.kind === 'single' ? shape(0) : { results: results.map((_, i) => shape(i)) },
+        headers,
+      );
+    } catch (err) {
+      if (err instanceof PostgresError) {
+        const at = err.statementIndex !== undefined ? ` at statement ${err.statementIndex + 1}` : '';
+        log(`sql: ${database} ${what} error ${err.fields.code}${at}: ${err.message}`);
+        return sendJson(res, 400, errorJson(err.fields));
+      }
+      // not Postgres's own error (backend down, closed, …): Neon answers these with a 500
+      log(`sql: ${database} ${what} failed: ${(err as Error).stack ?? err}`);
+      return sendJson(res, 500, errorJson({ message: (err as Error).message }));
+    }
+  }
+
+  async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL) {
+    const route = `${req.method} ${url.pathname.replace(/\/+$/, '')}`;
+    const body = await readBody(req, 64 * 1024);
+    switch (route) {
+      case 'GET /_neon/health':
+        return sendJson(res, 200, { ok: true, backend: backend.description, isolate });
+      case 'GET /_neon/stats':
+        return sendJson(res, 200, getStats(url.searchParams.get('database') ?? undefined));
+      case 'POST /_neon/stats/reset':
+        stats.clear();
+        return sendJson(res, 200, { ok: true });
+      case 'POST /_neon/outage': {
+        let input: unknown;
+        try {
+          input = body.ok ? JSON.parse(body.text || '{}') : undefined;
+        } catch {
+          input = undefined;
+        }
+        const o = input as { on?: unknown; database?: unknown } | undefined;
+        if (
+          !o ||
+          typeof o.on !== 'boolean' ||
+          (o.database !== undefined && o.database !== null && typeof o.database !== 'string')
+        ) {
+          return sendJson(res, 400, { message: 'expected JSON {"on": boolean, "database"?: string}' });
+        }
+        setOutage(o.on, (o.database as string | null | undefined) ?? undefined);
+        return sendJson(res, 200, { ok: true, all: outage.all, databases: [...outage.databases] });
+      }
+    }
+    const known = ['/_neon/health', '/_neon/stats', '/_neon/stats/reset', '/_neon/outage'];
+    if (known.includes(url.pathname.replace(/\/+$/, ''))) {
+      return sendJson(res, 405, { message: `method ${req.method} not allowed for ${url.pathname}` });
+    }
+    return sendJson(res, 404, { message: `not found: ${url.pathname}` });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, CORS_HEADERS);
+      return res.end();
+    }
+    if (url.pathname === '/sql') {
+      if (req.method !== 'POST') {
+        req.resume();
+        return sendJson(res, 405, errorJson({ message: `method ${req.method} not allowed, use POST` }), {
+          Allow: 'POST, OPTIONS',
+        });
+      }
+      return handleSql(req, res);
+    }
+    if (url.pathname.startsWith('/_neon/')) return handleControl(req, res, url);
+    req.resume();
+    return sendJson(res, 404, {
+      message: `not found: ${req.method} ${url.pathname} (the SQL endpoint is POST /sql)`,
+    });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      // last line of defence: one bad request must never take the endpoint down
+      log(`internal error: ${(err as Error).stack ?? err}`);
+      if (!res.headersSent && !req.socket.destroyed) {
+        sendJson(res, 500, errorJson({ message: `local Neon endpoint: ${(err as Error).message}` }));
+      } else res.destroy();
+    });
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await backend.close();
+    throw err;
+  }
+
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/sql`;
+  log(`listening on ${url} (${backend.description})`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await backend.close();
+      })();
+      return closing;
+    },
+    stats: getStats,
+    resetStats: () => stats.clear(),
+    setOutage,
+    async executor(database = DEFAULT_DATABASE) {
+      return (await backend.open(database)).executor;
+    },
+  };
+}

@@ -45,6 +45,26 @@ describe('a failing projection', () => {
   });
 });
 
+describe('Stripe redelivering a failed event', () => {
+  it('reclaims it and projects it once the cause is gone', async () => {
+    const env3 = withWebhookSecrets(isolatedEnv());
+    const sql3 = sqlFor(env3);
+    await sql3`create function public.boom() returns trigger language plpgsql as $$
+      begin raise exception 'not yet'; end $$`;
+    await sql3`create trigger boom before insert on paywire.customers for each row execute function public.boom()`;
+    const e = event('customer.created', objects.customer(), { created: T });
+    expect((await postEvent(env3, e)).status).toBe(500);
+    expect((await postEvent(env3, e)).status).toBe(500);
+    await sql3`drop trigger boom on paywire.customers`;
+    const res = await postEvent(env3, e);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ status: 'processed' });
+    const [row] = await sql3`select processing_status, attempts, last_error from paywire.webhook_events`;
+    expect(row).toEqual({ processing_status: 'processed', attempts: 3, last_error: null });
+    expect(await sql3`select count(*)::int as n from paywire.customers`).toEqual([{ n: 1 }]);
+  });
+});
+
 describe('GET /admin/v1/:env/events', () => {
   it('lists newest first with status and type filters', async () => {
     const all = await call(env, 'GET', '/admin/v1/test/events', { admin: true });

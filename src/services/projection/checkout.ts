@@ -1,10 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { checkoutSessions, paymentHistory } from '../../../drizzle/schema';
 import { mapCustomer } from './customers';
-import { eventKey, fromExcluded, newerThanStored, RECENCY_KEYS, recencyValues } from './recency';
+import { eventKey, recencyValues } from './recency';
 import { idOf, metadataOf, num, str, toDate } from './stripe-object';
 import { CHECKOUT_ID_KEY, subjectFromClientReference, subjectFromMetadata } from './subjects';
 import type { ProjectionInput, Statement } from './types';
+import { upsertProjected } from './upsert';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -79,25 +80,23 @@ export function projectCheckoutSession(input: ProjectionInput): Statement[] {
     raw: object,
     ...recencyValues(key),
   };
-  const set = {
-    ...fromExcluded(checkoutSessions, [...SESSION_COLUMNS, ...RECENCY_KEYS]),
-    // Never lose what is already known: the subject, customer and hosted URL of the request row.
-    subjectType: sql`coalesce(${checkoutSessions.subjectType}, excluded.subject_type)`,
-    subjectId: sql`coalesce(${checkoutSessions.subjectId}, excluded.subject_id)`,
-    stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${checkoutSessions.stripeCustomerId})`,
-    url: sql`coalesce(${checkoutSessions.url}, excluded.url)`,
-  };
   const statements: Statement[] = [
-    db
-      .insert(checkoutSessions)
-      .values(values)
-      .onConflictDoUpdate({
-        target: ourId
-          ? checkoutSessions.id
-          : [checkoutSessions.environment, checkoutSessions.stripeCheckoutSessionId],
-        set,
-        setWhere: sql`${checkoutSessions.environment} = excluded.environment and ${newerThanStored(checkoutSessions)}`,
-      }),
+    upsertProjected(db, checkoutSessions, {
+      target: ourId
+        ? checkoutSessions.id
+        : [checkoutSessions.environment, checkoutSessions.stripeCheckoutSessionId],
+      values,
+      copy: SESSION_COLUMNS,
+      // Never lose what is already known: the subject, customer and hosted URL of the request row.
+      merge: {
+        subjectType: sql`coalesce(${checkoutSessions.subjectType}, excluded.subject_type)`,
+        subjectId: sql`coalesce(${checkoutSessions.subjectId}, excluded.subject_id)`,
+        stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${checkoutSessions.stripeCustomerId})`,
+        url: sql`coalesce(${checkoutSessions.url}, excluded.url)`,
+      },
+      // a request row of the other environment is never touched
+      also: sql`${checkoutSessions.environment} = excluded.environment`,
+    }),
   ];
 
   if (subject && stripeCustomerId)
@@ -106,9 +105,9 @@ export function projectCheckoutSession(input: ProjectionInput): Statement[] {
   // A completed one-time purchase is a row of payment history (the order recipes key on it).
   if (mode === 'payment' && (completed || event.type === 'checkout.session.async_payment_failed')) {
     statements.push(
-      db
-        .insert(paymentHistory)
-        .values({
+      upsertProjected(db, paymentHistory, {
+        target: [paymentHistory.environment, paymentHistory.stripeObjectId],
+        values: {
           environment,
           kind: 'checkout_session',
           stripeObjectId: sessionId,
@@ -125,24 +124,14 @@ export function projectCheckoutSession(input: ProjectionInput): Statement[] {
           metadata,
           raw: object,
           ...recencyValues(key),
-        })
-        .onConflictDoUpdate({
-          target: [paymentHistory.environment, paymentHistory.stripeObjectId],
-          set: {
-            ...fromExcluded(paymentHistory, [
-              'amount',
-              'currency',
-              'status',
-              'metadata',
-              'raw',
-              ...RECENCY_KEYS,
-            ]),
-            stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${paymentHistory.stripeCustomerId})`,
-            subjectType: sql`coalesce(${paymentHistory.subjectType}, excluded.subject_type)`,
-            subjectId: sql`coalesce(${paymentHistory.subjectId}, excluded.subject_id)`,
-          },
-          setWhere: newerThanStored(paymentHistory),
-        }),
+        },
+        copy: ['amount', 'currency', 'status', 'metadata', 'raw'],
+        merge: {
+          stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${paymentHistory.stripeCustomerId})`,
+          subjectType: sql`coalesce(${paymentHistory.subjectType}, excluded.subject_type)`,
+          subjectId: sql`coalesce(${paymentHistory.subjectId}, excluded.subject_id)`,
+        },
+      }),
     );
   }
   return statements;

@@ -1,12 +1,11 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { customerMappings, customers, type Environment } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
-import { eventKey, fromExcluded, guardFor, RECENCY_KEYS, recencyValues, TYPE_RANK_DELETED } from './recency';
+import { eventKey, recencyValues, TYPE_RANK_DELETED } from './recency';
 import { metadataOf, num, str } from './stripe-object';
 import { type Subject, subjectFromMetadata } from './subjects';
 import type { ProjectionInput, Statement } from './types';
-
-const CUSTOMER_COLUMNS = ['email', 'name', 'metadata', 'stripeCreated', 'raw'] as const;
+import { upsertProjected } from './upsert';
 
 /** customer.created|updated|deleted, plus the subject mapping carried in its metadata. */
 export function projectCustomer(input: ProjectionInput): Statement[] {
@@ -15,9 +14,10 @@ export function projectCustomer(input: ProjectionInput): Statement[] {
   const key = eventKey(event, deleted ? TYPE_RANK_DELETED : 0);
   const stripeCustomerId = str(object, 'id')!;
   const statements: Statement[] = [
-    db
-      .insert(customers)
-      .values({
+    upsertProjected(db, customers, {
+      target: [customers.environment, customers.stripeCustomerId],
+      deletion: deleted,
+      values: {
         environment,
         stripeCustomerId,
         email: str(object, 'email'),
@@ -27,16 +27,9 @@ export function projectCustomer(input: ProjectionInput): Statement[] {
         raw: object,
         ...recencyValues(key),
         deletedAt: deleted ? new Date(event.created * 1000) : null,
-      })
-      .onConflictDoUpdate({
-        target: [customers.environment, customers.stripeCustomerId],
-        set: fromExcluded(customers, [
-          ...CUSTOMER_COLUMNS,
-          ...RECENCY_KEYS,
-          ...(deleted ? (['deletedAt'] as const) : []),
-        ]),
-        setWhere: guardFor(customers, deleted),
-      }),
+      },
+      copy: ['email', 'name', 'metadata', 'stripeCreated', 'raw'],
+    }),
   ];
   const subject = subjectFromMetadata(object);
   if (subject && !deleted)

@@ -1,9 +1,10 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { PgInsertValue } from 'drizzle-orm/pg-core';
 import { paymentHistory } from '../../../drizzle/schema';
-import { eventKey, fromExcluded, newerThanStored, RECENCY_KEYS, rankOf, recencyValues } from './recency';
+import { eventKey, rankOf, recencyValues } from './recency';
 import { idOf, listData, metadataOf, num, obj, type StripeObject, str, toDate } from './stripe-object';
 import type { ProjectionInput, Statement } from './types';
+import { upsertProjected } from './upsert';
 
 const INVOICE_RANK: Record<string, number> = { draft: 0, open: 1, uncollectible: 2, paid: 3, void: 3 };
 const PAYMENT_INTENT_RANK: Record<string, number> = {
@@ -41,18 +42,14 @@ type HistoryRow = PgInsertValue<typeof paymentHistory>;
 
 /** Guarded upsert of one payment_history row; customer and subject are only ever filled in, never erased. */
 function upsertHistory(input: ProjectionInput, row: Omit<HistoryRow, 'environment'>): Statement {
-  return input.db
-    .insert(paymentHistory)
-    .values({ ...row, environment: input.environment })
-    .onConflictDoUpdate({
-      target: [paymentHistory.environment, paymentHistory.stripeObjectId],
-      set: {
-        ...fromExcluded(paymentHistory, [...HISTORY_COLUMNS, ...RECENCY_KEYS]),
-        kind: sql`excluded.kind`,
-        stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${paymentHistory.stripeCustomerId})`,
-      },
-      setWhere: newerThanStored(paymentHistory),
-    });
+  return upsertProjected(input.db, paymentHistory, {
+    target: [paymentHistory.environment, paymentHistory.stripeObjectId],
+    values: { ...row, environment: input.environment },
+    copy: [...HISTORY_COLUMNS, 'kind'],
+    merge: {
+      stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${paymentHistory.stripeCustomerId})`,
+    },
+  });
 }
 
 /** The invoice's subscription: under `parent.subscription_details` in current API versions. */

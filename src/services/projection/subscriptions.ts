@@ -1,18 +1,11 @@
 import { and, eq, notInArray, sql } from 'drizzle-orm';
 import { subscriptionItems, subscriptions } from '../../../drizzle/schema';
 import { mapCustomer } from './customers';
-import {
-  eventKey,
-  fromExcluded,
-  keyNewerThanRow,
-  newerThanStored,
-  RECENCY_KEYS,
-  rankOf,
-  recencyValues,
-} from './recency';
+import { eventKey, keyNewerThanRow, rankOf, recencyValues } from './recency';
 import { bool, idOf, listData, listIsComplete, metadataOf, num, obj, str, toDate } from './stripe-object';
 import { subjectFromMetadata } from './subjects';
 import type { ProjectionInput, Statement } from './types';
+import { upsertProjected } from './upsert';
 
 /**
  * Lifecycle order used to rank same-second updates. Terminal states rank highest; the usual
@@ -74,9 +67,9 @@ export function projectSubscription(input: ProjectionInput): Statement[] {
   const subject = subjectFromMetadata(object);
 
   const statements: Statement[] = [
-    db
-      .insert(subscriptions)
-      .values({
+    upsertProjected(db, subscriptions, {
+      target: [subscriptions.environment, subscriptions.stripeSubscriptionId],
+      values: {
         environment,
         stripeSubscriptionId,
         stripeCustomerId,
@@ -98,24 +91,21 @@ export function projectSubscription(input: ProjectionInput): Statement[] {
         stripeCreated: num(object, 'created'),
         raw: object,
         ...recencyValues(key),
-      })
-      .onConflictDoUpdate({
-        target: [subscriptions.environment, subscriptions.stripeSubscriptionId],
-        set: {
-          ...fromExcluded(subscriptions, [...SUBSCRIPTION_COLUMNS, ...RECENCY_KEYS]),
-          subjectType: sql`coalesce(excluded.subject_type, ${subscriptions.subjectType})`,
-          subjectId: sql`coalesce(excluded.subject_id, ${subscriptions.subjectId})`,
-        },
-        setWhere: newerThanStored(subscriptions),
-      }),
+      },
+      copy: SUBSCRIPTION_COLUMNS,
+      merge: {
+        subjectType: sql`coalesce(excluded.subject_type, ${subscriptions.subjectType})`,
+        subjectId: sql`coalesce(excluded.subject_id, ${subscriptions.subjectId})`,
+      },
+    }),
   ];
 
   for (const item of items) {
     const price = obj(item, 'price');
     statements.push(
-      db
-        .insert(subscriptionItems)
-        .values({
+      upsertProjected(db, subscriptionItems, {
+        target: [subscriptionItems.environment, subscriptionItems.stripeSubscriptionItemId],
+        values: {
           environment,
           stripeSubscriptionItemId: str(item, 'id')!,
           stripeSubscriptionId,
@@ -127,12 +117,9 @@ export function projectSubscription(input: ProjectionInput): Statement[] {
           metadata: metadataOf(item),
           raw: item,
           ...recencyValues(key),
-        })
-        .onConflictDoUpdate({
-          target: [subscriptionItems.environment, subscriptionItems.stripeSubscriptionItemId],
-          set: fromExcluded(subscriptionItems, [...ITEM_COLUMNS, ...RECENCY_KEYS]),
-          setWhere: newerThanStored(subscriptionItems),
-        }),
+        },
+        copy: ITEM_COLUMNS,
+      }),
     );
   }
 

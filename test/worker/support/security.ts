@@ -1,15 +1,29 @@
 /**
  * Shared security cases, run for every admin route: no key → 401, wrong key → 403, unknown
- * environment → 404, all in the one error shape and without writing anything.
+ * environment → 404, all in the one error shape and without writing anything. Optional cases:
+ * a Stripe key of the other environment (routes that take one) and environment isolation
+ * (rows of one environment never show up under the other).
  */
 import { describe, expect, it } from 'vitest';
-import { call, isolatedEnv, rowCounts, totalRows } from './worker';
+import { call, isolatedEnv, rowCounts, type TestEnv, totalRows } from './worker';
 
 export interface RouteUnderTest {
   method: string;
   /** path with {env} where the environment goes, e.g. /admin/v1/{env}/events */
   path: string;
   body?: unknown;
+  /**
+   * Routes that take a Stripe key: the body carrying a key of `keyEnvironment`. The helper sends
+   * the live key to the test path and the test key to the live path and expects 400
+   * KEY_ENVIRONMENT_MISMATCH with nothing written.
+   */
+  bodyWithKeyOf?: (keyEnvironment: 'test' | 'live') => unknown;
+  /**
+   * Environment-scoped reads: `seed` writes rows into the test environment and returns the ids
+   * the route should list; `ids` extracts ids from a response. The test path must list them, the
+   * live path must not.
+   */
+  isolation?: { seed: (testEnv: TestEnv) => Promise<string[]>; ids: (json: any) => string[] };
 }
 
 export function expectErrorShape(json: unknown, code: string) {
@@ -46,6 +60,39 @@ export function runAdminSecurityTests(route: RouteUnderTest) {
       expect(res.status).toBe(403);
       expectErrorShape(res.json, 'FORBIDDEN');
     });
+
+    const { bodyWithKeyOf, isolation } = route;
+    if (bodyWithKeyOf) {
+      for (const [pathEnv, keyEnv] of [
+        ['test', 'live'],
+        ['live', 'test'],
+      ] as const) {
+        it(`rejects a ${keyEnv} key on the ${pathEnv} environment (400) and writes nothing`, async () => {
+          const res = await call(testEnv, route.method, route.path.replace('{env}', pathEnv), {
+            body: bodyWithKeyOf(keyEnv),
+            admin: true,
+          });
+          expect(res.status).toBe(400);
+          expectErrorShape(res.json, 'KEY_ENVIRONMENT_MISMATCH');
+          expect(totalRows(await rowCounts(testEnv))).toBe(0);
+        });
+      }
+    }
+
+    if (isolation) {
+      // Runs after the cases above (which assert an empty database), in the same database.
+      it('lists rows of its own environment only', async () => {
+        const env = testEnv;
+        const seeded = await isolation.seed(env);
+        expect(seeded.length).toBeGreaterThan(0);
+        const own = await call(env, route.method, route.path.replace('{env}', 'test'), { admin: true });
+        expect(own.status).toBe(200);
+        expect(isolation.ids(own.json)).toEqual(expect.arrayContaining(seeded));
+        const other = await call(env, route.method, route.path.replace('{env}', 'live'), { admin: true });
+        expect(other.status).toBe(200);
+        expect(isolation.ids(other.json).filter((id) => seeded.includes(id))).toEqual([]);
+      });
+    }
 
     if (route.path.includes('{env}')) {
       it('answers 404 for an unknown environment', async () => {

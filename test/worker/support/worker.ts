@@ -44,6 +44,9 @@ export interface CallOptions {
   admin?: boolean;
 }
 
+/** Every response (status line, headers and body) returned by `call` in this test file, for secret scans. */
+export const responseLog: string[] = [];
+
 export async function call<T = any>(
   testEnv: TestEnv,
   method: string,
@@ -65,6 +68,7 @@ export async function call<T = any>(
   );
   await waitOnExecutionContext(ctx);
   const text = await response.text();
+  responseLog.push(`${method} ${path} ${response.status} ${JSON.stringify([...response.headers])}\n${text}`);
   let json: unknown = null;
   try {
     json = text ? JSON.parse(text) : null;

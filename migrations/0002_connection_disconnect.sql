@@ -1,0 +1,2 @@
+ALTER TABLE "paywire"."connections" ALTER COLUMN "secret_key_ciphertext" DROP NOT NULL;--> statement-breakpoint
+ALTER TABLE "paywire"."connections" ADD COLUMN "disconnected_at" timestamp with time zone;

@@ -1,0 +1,52 @@
+import { and, desc, eq, isNull, type SQL, sql } from 'drizzle-orm';
+import { customerMappings, customers, type Environment } from '../../../drizzle/schema';
+import type { Db } from '../../db/client';
+import { dbCall } from '../../db/errors';
+import { pageOf } from '../../http/pagination';
+import { afterCursor, parseSubject } from './keyset';
+
+export type CustomerRow = typeof customers.$inferSelect & {
+  subjectType: string | null;
+  subjectId: string | null;
+};
+
+/** Mirrored customers with the billing subject mapped to them, newest first. */
+export async function listCustomers(
+  db: Db,
+  environment: Environment,
+  filters: { email?: string; subject?: string; includeDeleted?: boolean; limit: number; cursor?: string },
+) {
+  const subject = parseSubject(filters.subject);
+  const conditions: Array<SQL | undefined> = [
+    eq(customers.environment, environment),
+    filters.email ? sql`lower(${customers.email}) = lower(${filters.email})` : undefined,
+    subject
+      ? and(eq(customerMappings.subjectType, subject.type), eq(customerMappings.subjectId, subject.id))
+      : undefined,
+    filters.includeDeleted ? undefined : isNull(customers.deletedAt),
+    afterCursor(filters.cursor, customers.createdAt, customers.id),
+  ];
+  const rows = await dbCall('list customers', () =>
+    db
+      .select({
+        customer: customers,
+        subjectType: customerMappings.subjectType,
+        subjectId: customerMappings.subjectId,
+      })
+      .from(customers)
+      .leftJoin(
+        customerMappings,
+        and(
+          eq(customerMappings.environment, customers.environment),
+          eq(customerMappings.stripeCustomerId, customers.stripeCustomerId),
+        ),
+      )
+      .where(and(...conditions))
+      .orderBy(desc(customers.createdAt), desc(customers.id))
+      .limit(filters.limit + 1),
+  );
+  return pageOf(
+    rows.map((r): CustomerRow => ({ ...r.customer, subjectType: r.subjectType, subjectId: r.subjectId })),
+    filters.limit,
+  );
+}

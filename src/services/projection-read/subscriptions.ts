@@ -1,0 +1,72 @@
+import { and, desc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
+import { type Environment, subscriptionItems, subscriptions } from '../../../drizzle/schema';
+import type { Db } from '../../db/client';
+import { dbCall } from '../../db/errors';
+import { pageOf } from '../../http/pagination';
+import { afterCursor, parseSubject } from './keyset';
+
+export type SubscriptionRow = typeof subscriptions.$inferSelect & {
+  items: Array<typeof subscriptionItems.$inferSelect>;
+};
+
+/** Mirrored subscriptions with their items, newest first. */
+export async function listSubscriptions(
+  db: Db,
+  environment: Environment,
+  filters: {
+    status?: string;
+    customer?: string;
+    subject?: string;
+    price?: string;
+    includeDeleted?: boolean;
+    limit: number;
+    cursor?: string;
+  },
+) {
+  const subject = parseSubject(filters.subject);
+  const conditions: Array<SQL | undefined> = [
+    eq(subscriptions.environment, environment),
+    filters.status ? eq(subscriptions.status, filters.status) : undefined,
+    filters.customer ? eq(subscriptions.stripeCustomerId, filters.customer) : undefined,
+    subject
+      ? and(eq(subscriptions.subjectType, subject.type), eq(subscriptions.subjectId, subject.id))
+      : undefined,
+    filters.price ? eq(subscriptions.stripePriceId, filters.price) : undefined,
+    filters.includeDeleted ? undefined : isNull(subscriptions.deletedAt),
+    afterCursor(filters.cursor, subscriptions.createdAt, subscriptions.id),
+  ];
+  const rows = await dbCall('list subscriptions', () =>
+    db
+      .select()
+      .from(subscriptions)
+      .where(and(...conditions))
+      .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id))
+      .limit(filters.limit + 1),
+  );
+  const page = pageOf(rows, filters.limit);
+  const ids = page.data.map((s) => s.stripeSubscriptionId);
+  const items =
+    ids.length === 0
+      ? []
+      : await dbCall('list subscription items', () =>
+          db
+            .select()
+            .from(subscriptionItems)
+            .where(
+              and(
+                eq(subscriptionItems.environment, environment),
+                inArray(subscriptionItems.stripeSubscriptionId, ids),
+                isNull(subscriptionItems.deletedAt),
+              ),
+            ),
+        );
+  return {
+    data: page.data.map(
+      (s): SubscriptionRow => ({
+        ...s,
+        items: items.filter((i) => i.stripeSubscriptionId === s.stripeSubscriptionId),
+      }),
+    ),
+    nextCursor: page.nextCursor,
+  };
+}

@@ -1,0 +1,167 @@
+import { count, desc, eq, inArray } from 'drizzle-orm';
+import {
+  connections,
+  ENVIRONMENTS,
+  type Environment,
+  syncRuns,
+  webhookEvents,
+} from '../../../drizzle/schema';
+import type { Db } from '../../db/client';
+import { dbCall } from '../../db/errors';
+import type { Clock } from '../../http/context';
+import { STRIPE_API_VERSION } from '../../stripe/client';
+import { PROJECTED_EVENT_TYPES } from '../projection';
+
+export interface EnvironmentStatus {
+  environment: Environment;
+  connected: boolean;
+  account: { id: string; name: string | null } | null;
+  maskedKey: string | null;
+  keyKind: string | null;
+  connectedAt: Date | null;
+  disconnectedAt: Date | null;
+  webhookEndpoint: {
+    id: string;
+    url: string | null;
+    apiVersion: string | null;
+    enabledEvents: number;
+    /** same API version and event list as this Paywire build projects */
+    upToDate: boolean;
+  } | null;
+  events: {
+    lastReceivedAt: Date | null;
+    lastEventId: string | null;
+    lastEventType: string | null;
+    /** seconds since the last event was received */
+    lastEventAgeSeconds: number | null;
+    pending: number;
+    failed: number;
+  };
+  lastSync: {
+    id: string;
+    kind: string;
+    status: string;
+    startedAt: Date;
+    finishedAt: Date | null;
+    counts: unknown;
+    drift: unknown;
+    error: string | null;
+  } | null;
+}
+
+export interface Status {
+  generatedAt: Date;
+  stripeApiVersion: string;
+  projectedEventTypes: number;
+  environments: Record<Environment, EnvironmentStatus>;
+}
+
+/**
+ * GET /admin/v1/status: what the database says about each environment (no Stripe call, so it
+ * answers even when Stripe or a key is broken), read in one round trip.
+ */
+export async function getStatus(db: Db, clock: Clock): Promise<Status> {
+  // Per-environment "latest" reads and counts of the (few) pending/failed events only, so the
+  // cost does not grow with the number of processed events.
+  const lastEvent = (environment: Environment) =>
+    db
+      .select({
+        environment: webhookEvents.environment,
+        stripeEventId: webhookEvents.stripeEventId,
+        type: webhookEvents.type,
+        receivedAt: webhookEvents.receivedAt,
+      })
+      .from(webhookEvents)
+      .where(eq(webhookEvents.environment, environment))
+      .orderBy(desc(webhookEvents.receivedAt))
+      .limit(1);
+  const lastSync = (environment: Environment) =>
+    db
+      .select()
+      .from(syncRuns)
+      .where(eq(syncRuns.environment, environment))
+      .orderBy(desc(syncRuns.startedAt), desc(syncRuns.id))
+      .limit(1);
+  const [connectionRows, lastTest, lastLive, eventCounts, syncTest, syncLive] = await dbCall(
+    'read status',
+    () =>
+      db.batch([
+        db.select().from(connections),
+        lastEvent('test'),
+        lastEvent('live'),
+        db
+          .select({
+            environment: webhookEvents.environment,
+            status: webhookEvents.processingStatus,
+            n: count(),
+          })
+          .from(webhookEvents)
+          .where(inArray(webhookEvents.processingStatus, ['pending', 'failed']))
+          .groupBy(webhookEvents.environment, webhookEvents.processingStatus),
+        lastSync('test'),
+        lastSync('live'),
+      ]),
+  );
+  const lastEvents = [...lastTest, ...lastLive];
+  const lastSyncs = [...syncTest, ...syncLive];
+
+  const now = clock.now();
+  const expectedEvents = [...PROJECTED_EVENT_TYPES].sort().join(',');
+  const environments = {} as Record<Environment, EnvironmentStatus>;
+  for (const environment of ENVIRONMENTS) {
+    const c = connectionRows.find((r) => r.environment === environment) ?? null;
+    const connected = !!c && c.disconnectedAt === null && !!c.secretKeyCiphertext;
+    const last = lastEvents.find((r) => r.environment === environment) ?? null;
+    const counts = Object.fromEntries(
+      eventCounts.filter((r) => r.environment === environment).map((r) => [r.status, Number(r.n)]),
+    ) as Record<string, number>;
+    const sync = lastSyncs.find((r) => r.environment === environment) ?? null;
+    environments[environment] = {
+      environment,
+      connected,
+      account: c ? { id: c.accountId, name: c.accountName } : null,
+      maskedKey: connected ? c.secretKeyMasked : null,
+      keyKind: connected ? c.keyKind : null,
+      connectedAt: c?.connectedAt ?? null,
+      disconnectedAt: c?.disconnectedAt ?? null,
+      webhookEndpoint:
+        connected && c.webhookEndpointId
+          ? {
+              id: c.webhookEndpointId,
+              url: c.webhookEndpointUrl,
+              apiVersion: c.webhookApiVersion,
+              enabledEvents: c.webhookEnabledEvents?.length ?? 0,
+              upToDate:
+                c.webhookApiVersion === STRIPE_API_VERSION &&
+                [...(c.webhookEnabledEvents ?? [])].sort().join(',') === expectedEvents,
+            }
+          : null,
+      events: {
+        lastReceivedAt: last?.receivedAt ?? null,
+        lastEventId: last?.stripeEventId ?? null,
+        lastEventType: last?.type ?? null,
+        lastEventAgeSeconds: last ? Math.max(0, now - Math.floor(last.receivedAt.getTime() / 1000)) : null,
+        pending: counts.pending ?? 0,
+        failed: counts.failed ?? 0,
+      },
+      lastSync: sync
+        ? {
+            id: sync.id,
+            kind: sync.kind,
+            status: sync.status,
+            startedAt: sync.startedAt,
+            finishedAt: sync.finishedAt,
+            counts: sync.counts,
+            drift: sync.drift,
+            error: sync.error,
+          }
+        : null,
+    };
+  }
+  return {
+    generatedAt: new Date(now * 1000),
+    stripeApiVersion: STRIPE_API_VERSION,
+    projectedEventTypes: PROJECTED_EVENT_TYPES.length,
+    environments,
+  };
+}

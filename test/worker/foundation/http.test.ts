@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expectErrorShape } from '../support/security';
-import { call, databaseName, isolatedEnv } from '../support/worker';
+import { call, databaseName, isolatedEnv, sqlFor } from '../support/worker';
 
 const env = isolatedEnv();
 
@@ -82,5 +82,26 @@ describe('OpenAPI', () => {
     const res = await call(env, 'GET', '/docs');
     expect(res.status).toBe(200);
     expect(res.text).toContain('/openapi.json');
+  });
+});
+
+describe('invalid JSON', () => {
+  it('a malformed JSON body is 400 in the error shape, and nothing is written', async () => {
+    const res = await call(env, 'PUT', '/admin/v1/test/connection', {
+      admin: true,
+      rawBody: '{"secretKey": "sk_test_',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(400);
+    expectErrorShape(res.json, 'INVALID_JSON');
+    const sql = sqlFor(env);
+    expect(await sql`select count(*)::int as n from paywire.connections`).toEqual([{ n: 0 }]);
+  });
+
+  it('a JSON body of the wrong shape is 400 VALIDATION_FAILED with the offending field', async () => {
+    const res = await call(env, 'PUT', '/admin/v1/test/connection', { admin: true, body: { secretKey: 42 } });
+    expect(res.status).toBe(400);
+    expectErrorShape(res.json, 'VALIDATION_FAILED');
+    expect(JSON.stringify(res.json)).toContain('secretKey');
   });
 });

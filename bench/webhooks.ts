@@ -25,7 +25,14 @@ function history(target: number): TestEvent[] {
   const events: TestEvent[] = [];
   for (let i = 0; events.length < target; i++) {
     if (i % 3 === 0) {
-      events.push(...subscriptionLifecycle({ renewals: 2, pastDueThenRecover: i % 2 === 0, cancel: 'at_period_end', trialDays: 0 }));
+      events.push(
+        ...subscriptionLifecycle({
+          renewals: 2,
+          pastDueThenRecover: i % 2 === 0,
+          cancel: 'at_period_end',
+          trialDays: 0,
+        }),
+      );
     } else if (i % 3 === 1) {
       events.push(...paymentLifecycle({ amount: 5000, refunds: [1000, 4000] }));
     } else {

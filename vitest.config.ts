@@ -53,8 +53,12 @@ const workerProject = (backend: 'pglite' | 'postgres'): TestProjectInlineConfigu
   },
 });
 
+// CI asks for a machine-readable summary (PAYWIRE_TEST_REPORT) to print one closing line.
+const report = process.env.PAYWIRE_TEST_REPORT;
+
 export default defineConfig({
   test: {
+    reporters: report ? ['default', ['json', { outputFile: report }]] : ['default'],
     projects: [
       {
         plugins: [quietStripeSourcemaps()],

@@ -2,8 +2,8 @@ import { and, desc, eq, isNull, type SQL } from 'drizzle-orm';
 import { type Environment, prices, products } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
 import { dbCall } from '../../db/errors';
+import { afterCursor } from '../../db/keyset';
 import { pageOf } from '../../http/pagination';
-import { afterCursor } from './keyset';
 
 export type ProductRow = typeof products.$inferSelect;
 export type PriceRow = typeof prices.$inferSelect;

@@ -2,8 +2,8 @@ import { and, desc, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import { customerMappings, customers, type Environment } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
 import { dbCall } from '../../db/errors';
+import { afterCursor, parseSubject } from '../../db/keyset';
 import { pageOf } from '../../http/pagination';
-import { afterCursor, parseSubject } from './keyset';
 
 export type CustomerRow = typeof customers.$inferSelect & {
   subjectType: string | null;

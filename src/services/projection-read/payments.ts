@@ -2,8 +2,8 @@ import { and, desc, eq, gte, type SQL } from 'drizzle-orm';
 import { type Environment, paymentHistory } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
 import { dbCall } from '../../db/errors';
+import { afterCursor, parseSubject } from '../../db/keyset';
 import { pageOf } from '../../http/pagination';
-import { afterCursor, parseSubject } from './keyset';
 
 export type PaymentRow = typeof paymentHistory.$inferSelect;
 export type PaymentKind = 'payment_intent' | 'invoice' | 'checkout_session' | 'refund';

@@ -2,8 +2,8 @@ import { and, desc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
 import { type Environment, subscriptionItems, subscriptions } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
 import { dbCall } from '../../db/errors';
+import { afterCursor, parseSubject } from '../../db/keyset';
 import { pageOf } from '../../http/pagination';
-import { afterCursor, parseSubject } from './keyset';
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect & {
   items: Array<typeof subscriptionItems.$inferSelect>;

@@ -1,9 +1,10 @@
-import { and, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, type SQL } from 'drizzle-orm';
 import { type Environment, webhookEvents } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
 import { dbCall } from '../../db/errors';
+import { afterCursor, exactOrPrefix } from '../../db/keyset';
 import { AppError } from '../../errors';
-import { decodeCursor, pageOf } from '../../http/pagination';
+import { pageOf } from '../../http/pagination';
 import type { Logger } from '../../logger';
 import type { StripeEventLike } from '../projection/stripe-object';
 import { type IngestResult, ingestEvent } from './ingest-event';
@@ -20,22 +21,12 @@ export interface EventFilters {
 }
 
 export async function listEvents(db: Db, environment: Environment, filters: EventFilters) {
-  const cursor = decodeCursor(filters.cursor);
   const conditions: Array<SQL | undefined> = [
     eq(webhookEvents.environment, environment),
     filters.status ? eq(webhookEvents.processingStatus, filters.status) : undefined,
-    filters.type
-      ? filters.type.endsWith('*')
-        ? sql`${webhookEvents.type} like ${`${filters.type.slice(0, -1).replace(/[%_\\]/g, '\\$&')}%`}`
-        : eq(webhookEvents.type, filters.type)
-      : undefined,
+    exactOrPrefix(webhookEvents.type, filters.type),
     filters.since ? gte(webhookEvents.receivedAt, filters.since) : undefined,
-    cursor
-      ? or(
-          lt(webhookEvents.receivedAt, new Date(cursor.createdAt)),
-          and(eq(webhookEvents.receivedAt, new Date(cursor.createdAt)), lt(webhookEvents.id, cursor.id)),
-        )
-      : undefined,
+    afterCursor(filters.cursor, webhookEvents.receivedAt, webhookEvents.id),
   ];
   const rows = await dbCall('list events', () =>
     db

@@ -1,6 +1,6 @@
-import { and, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, eq, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import { decodeCursor } from '../../http/pagination';
+import { decodeCursor } from '../http/pagination';
 
 /**
  * "Rows after the cursor" for newest-first lists ordered by (time, id desc). The cursor is the
@@ -11,6 +11,14 @@ export function afterCursor(cursorText: string | undefined, time: PgColumn, id: 
   if (!cursor) return undefined;
   const at = new Date(cursor.createdAt);
   return or(lt(time, at), and(eq(time, at), lt(id, cursor.id)));
+}
+
+/** Exact match, or a prefix match when the filter ends in `*` (e.g. `invoice.*`, `connection.*`). */
+export function exactOrPrefix(column: PgColumn, filter: string | undefined): SQL | undefined {
+  if (!filter) return undefined;
+  if (!filter.endsWith('*')) return eq(column, filter);
+  const prefix = filter.slice(0, -1).replace(/[%_\\]/g, '\\$&');
+  return sql`${column} like ${`${prefix}%`}`;
 }
 
 /** "type:id" → a billing subject, as the list filters take it. */

@@ -48,6 +48,7 @@ export function register(app: App) {
       rawBody,
       signature: c.req.valid('header')['stripe-signature'],
       logger: c.var.logger,
+      defer: (work) => c.executionCtx.waitUntil(work),
     });
     return c.json({ received: true as const, ...result }, 200);
   });

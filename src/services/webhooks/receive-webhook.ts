@@ -19,11 +19,16 @@ export async function receiveStripeWebhook(input: {
   rawBody: string;
   signature: string | undefined;
   logger?: Logger;
+  /** runs work after the response (ctx.waitUntil): the periodic signing-secret reload */
+  defer?: (work: Promise<unknown>) => void;
 }): Promise<IngestResult> {
   const { db, env, environment, rawBody, signature } = input;
   if (!signature) throw new AppError('INVALID_SIGNATURE', 'Missing Stripe-Signature header');
 
-  let { secrets, cached } = await signingSecrets(db, env, environment);
+  let { secrets, cached } = await signingSecrets(db, env, environment, {
+    defer: input.defer,
+    logger: input.logger,
+  });
   let event = await verifyStripeSignature(rawBody, signature, secrets);
   if (!event && cached) {
     // The endpoint (and its secret) may have been replaced since the secrets were cached.

@@ -106,6 +106,7 @@ export const webhookEvents = paywire.table(
   (t) => [
     envCheck('webhook_events', t.environment),
     uniqueIndex('webhook_events_env_event_uq').on(t.environment, t.stripeEventId),
+    index('webhook_events_env_received_idx').on(t.environment, t.receivedAt),
     index('webhook_events_env_status_idx').on(t.environment, t.processingStatus, t.receivedAt),
     index('webhook_events_env_type_idx').on(t.environment, t.type, t.receivedAt),
     check(

@@ -1,0 +1,1 @@
+CREATE INDEX "webhook_events_env_received_idx" ON "paywire"."webhook_events" USING btree ("environment","received_at");

@@ -106,9 +106,11 @@ export const webhookEvents = paywire.table(
   (t) => [
     envCheck('webhook_events', t.environment),
     uniqueIndex('webhook_events_env_event_uq').on(t.environment, t.stripeEventId),
-    index('webhook_events_env_received_idx').on(t.environment, t.receivedAt),
-    index('webhook_events_env_status_idx').on(t.environment, t.processingStatus, t.receivedAt),
-    index('webhook_events_env_type_idx').on(t.environment, t.type, t.receivedAt),
+    // The events list orders by (received_at, id) desc: the id makes each index serve the
+    // whole ORDER BY, so a page is an index scan with no sort.
+    index('webhook_events_env_received_idx').on(t.environment, t.receivedAt, t.id),
+    index('webhook_events_env_status_idx').on(t.environment, t.processingStatus, t.receivedAt, t.id),
+    index('webhook_events_env_type_idx').on(t.environment, t.type, t.receivedAt, t.id),
     check(
       'webhook_events_status_check',
       sql`${t.processingStatus} in ('pending', 'processed', 'failed', 'ignored')`,
@@ -157,7 +159,9 @@ export const auditLog = paywire.table(
       'audit_log_environment_check',
       sql`${t.environment} is null or ${t.environment} in ('test', 'live')`,
     ),
-    index('audit_log_created_idx').on(t.createdAt),
+    // GET /admin/v1/audit, with and without ?environment=, newest first by (created_at, id)
+    index('audit_log_created_idx').on(t.createdAt, t.id),
+    index('audit_log_env_created_idx').on(t.environment, t.createdAt, t.id),
   ],
 );
 
@@ -183,6 +187,8 @@ export const products = paywire.table(
   (t) => [
     envCheck('products', t.environment),
     uniqueIndex('products_env_stripe_uq').on(t.environment, t.stripeProductId),
+    // admin list: newest first by (created_at, id) within an environment
+    index('products_env_created_idx').on(t.environment, t.createdAt, t.id),
   ],
 );
 
@@ -213,6 +219,7 @@ export const prices = paywire.table(
     envCheck('prices', t.environment),
     uniqueIndex('prices_env_stripe_uq').on(t.environment, t.stripePriceId),
     index('prices_env_product_idx').on(t.environment, t.stripeProductId),
+    index('prices_env_created_idx').on(t.environment, t.createdAt, t.id),
   ],
 );
 
@@ -236,6 +243,7 @@ export const customers = paywire.table(
   (t) => [
     envCheck('customers', t.environment),
     uniqueIndex('customers_env_stripe_uq').on(t.environment, t.stripeCustomerId),
+    index('customers_env_created_idx').on(t.environment, t.createdAt, t.id),
   ],
 );
 
@@ -391,6 +399,7 @@ export const subscriptions = paywire.table(
     uniqueIndex('subscriptions_env_stripe_uq').on(t.environment, t.stripeSubscriptionId),
     index('subscriptions_subject_idx').on(t.environment, t.subjectType, t.subjectId),
     index('subscriptions_customer_idx').on(t.environment, t.stripeCustomerId),
+    index('subscriptions_env_created_idx').on(t.environment, t.createdAt, t.id),
   ],
 );
 
@@ -451,6 +460,8 @@ export const paymentHistory = paywire.table(
     uniqueIndex('payment_history_env_object_uq').on(t.environment, t.stripeObjectId),
     index('payment_history_subject_idx').on(t.environment, t.subjectType, t.subjectId, t.occurredAt),
     index('payment_history_customer_idx').on(t.environment, t.stripeCustomerId),
+    // admin list: newest first by (occurred_at, id) within an environment
+    index('payment_history_env_occurred_idx').on(t.environment, t.occurredAt, t.id),
     check(
       'payment_history_kind_check',
       sql`${t.kind} in ('payment_intent', 'invoice', 'checkout_session', 'refund')`,

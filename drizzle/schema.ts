@@ -98,7 +98,14 @@ export const webhookEvents = paywire.table(
     lastError: text('last_error'),
     claimToken: uuid('claim_token'),
     claimedAt: tz('claimed_at'),
-    payload: jsonb('payload').notNull(),
+    /** the event; null only for a signed body Postgres cannot hold as jsonb (then raw_body has it) */
+    payload: jsonb('payload'),
+    /**
+     * The signed body as received, kept for events that failed the shape check or cannot be
+     * stored as jsonb (NUL, unpaired surrogates): base64 when it holds a NUL, else utf8 text.
+     */
+    rawBody: text('raw_body'),
+    rawBodyEncoding: text('raw_body_encoding'),
     receivedAt: tz('received_at').notNull().defaultNow(),
     processedAt: tz('processed_at'),
     ...timestamps(),
@@ -111,6 +118,7 @@ export const webhookEvents = paywire.table(
     index('webhook_events_env_received_idx').on(t.environment, t.receivedAt, t.id),
     index('webhook_events_env_status_idx').on(t.environment, t.processingStatus, t.receivedAt, t.id),
     index('webhook_events_env_type_idx').on(t.environment, t.type, t.receivedAt, t.id),
+    check('webhook_events_body_check', sql`${t.payload} is not null or ${t.rawBody} is not null`),
     check(
       'webhook_events_status_check',
       sql`${t.processingStatus} in ('pending', 'processed', 'failed', 'ignored')`,

@@ -432,6 +432,8 @@ export const subscriptionItems = paywire.table(
     envCheck('subscription_items', t.environment),
     uniqueIndex('subscription_items_env_stripe_uq').on(t.environment, t.stripeSubscriptionItemId),
     index('subscription_items_subscription_idx').on(t.environment, t.stripeSubscriptionId),
+    // subscriptions?price= matches any item: find the items by price, then their subscriptions
+    index('subscription_items_env_price_idx').on(t.environment, t.stripePriceId),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX "subscription_items_env_price_idx" ON "paywire"."subscription_items" USING btree ("environment","stripe_price_id");

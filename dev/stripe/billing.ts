@@ -5,8 +5,7 @@ import { emitEvent, previousAttributes, updateWithEvent } from './events';
 import { newId } from './ids';
 import { embeddedList } from './list';
 import { confirmPaymentIntent, createPaymentIntent, type PaymentResult } from './payments';
-import type { CardBehavior } from './resources/payment-methods';
-import { type Book, clone } from './store';
+import { type Book, type CardBehavior, clone } from './store';
 
 const DAY = 86400;
 /** Stripe leaves a subscription's draft renewal invoice editable for about an hour before finalizing it. */

@@ -1,6 +1,5 @@
 import type { DeliveryManager } from './delivery';
-import type { StoredEvent } from './events';
-import type { Book } from './store';
+import type { Book, StoredEvent } from './store';
 
 /** `request` of an event: the API request that caused it, or nulls for automatic changes. */
 export interface RequestInfo {

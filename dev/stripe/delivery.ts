@@ -1,8 +1,7 @@
 import type Stripe from 'stripe';
-import type { StoredEvent } from './events';
 import { newId } from './ids';
 import { signatureHeader } from './signing';
-import type { Book, DeliveryMode } from './store';
+import type { Book, DeliveryMode, StoredEvent } from './store';
 
 export type DeliveryStatus = 'pending' | 'in_flight' | 'succeeded' | 'failed' | 'canceled';
 

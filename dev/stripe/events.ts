@@ -1,19 +1,6 @@
 import type { Ctx } from './context';
 import { newId } from './ids';
-import { clone } from './store';
-
-/** A Stripe `event` as stored and listed at `/v1/events` (field order as Stripe renders it). */
-export interface StoredEvent {
-  id: string;
-  object: 'event';
-  api_version: string;
-  created: number;
-  data: { object: Record<string, unknown>; previous_attributes?: Record<string, unknown> };
-  livemode: boolean;
-  pending_webhooks: number;
-  request: { id: string | null; idempotency_key: string | null };
-  type: string;
-}
+import { clone, type StoredEvent } from './store';
 
 /**
  * Records an event for a state change and hands it to delivery. `data.object` is a snapshot of

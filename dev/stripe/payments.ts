@@ -3,8 +3,8 @@ import type { Ctx } from './context';
 import { cardError, invalidRequest, type StripeApiError } from './errors';
 import { emitEvent, previousAttributes } from './events';
 import { newClientSecret, newId } from './ids';
-import { behaviorOf, type CardBehavior } from './resources/payment-methods';
-import { clone } from './store';
+import { behaviorOf } from './resources/payment-methods';
+import { type CardBehavior, clone } from './store';
 
 /** Stripe's US card pricing, used for balance transaction fees. */
 function cardFee(amount: number): number {

@@ -1,8 +1,5 @@
 import type Stripe from 'stripe';
 import { noSuchResource } from './errors';
-import type { StoredEvent } from './events';
-import type { CheckoutSessionInputs } from './resources/checkout-sessions';
-import type { CardBehavior } from './resources/payment-methods';
 
 /** Objects every collection holds: a Stripe object with an id and (usually) `created`. */
 export interface StripeObjectBase {
@@ -99,6 +96,45 @@ export interface DunningSettings {
 
 export interface SubscriptionState {
   trialWillEndSent: boolean;
+}
+
+/** A Stripe `event` as stored and listed at `/v1/events` (field order as Stripe renders it). */
+export interface StoredEvent {
+  id: string;
+  object: 'event';
+  api_version: string;
+  created: number;
+  data: { object: Record<string, unknown>; previous_attributes?: Record<string, unknown> };
+  livemode: boolean;
+  pending_webhooks: number;
+  request: { id: string | null; idempotency_key: string | null };
+  type: string;
+}
+
+/** What happens when a card is charged. */
+export interface CardBehavior {
+  brand: string;
+  last4: string;
+  /** `succeed`, or decline with Stripe's code and decline_code. */
+  outcome: 'succeed' | 'decline';
+  code?: string;
+  declineCode?: string;
+  message?: string;
+}
+
+/** Inputs a checkout session keeps for completion (Stripe does not expose them on the object). */
+export interface CheckoutSessionInputs {
+  paymentIntentData:
+    | {
+        metadata: Record<string, string>;
+        description: string | null;
+        receiptEmail: string | null;
+        setupFutureUsage: 'off_session' | 'on_session' | null;
+      }
+    | undefined;
+  subscriptionData:
+    | { metadata: Record<string, string>; description: string | null; trialEnd: number | undefined }
+    | undefined;
 }
 
 export interface CustomerPaymentBehavior {

@@ -25,15 +25,10 @@ import {
   timestamp,
 } from '../params';
 import { confirmPaymentIntent, createPaymentIntent, settleProcessingIntent } from '../payments';
-import { clone } from '../store';
+import { type CardBehavior, clone } from '../store';
 import { buildPrice, buildProduct, currencyParam, recurringShape } from './catalog';
 import { createCustomer } from './customers';
-import {
-  attachPaymentMethod,
-  buildPaymentMethod,
-  type CardBehavior,
-  TEST_PAYMENT_METHODS,
-} from './payment-methods';
+import { attachPaymentMethod, buildPaymentMethod, TEST_PAYMENT_METHODS } from './payment-methods';
 
 /** How a simulated customer pays on the hosted page or through the control API. */
 export type CheckoutPaymentMethod = 'card_ok' | 'card_declined' | 'insufficient_funds' | 'async';
@@ -445,21 +440,6 @@ function customerDetails(email: string | null, name: string | null): Stripe.Chec
     tax_exempt: 'none',
     tax_ids: [],
   };
-}
-
-/** Inputs the session keeps for completion (Stripe does not expose them on the object). */
-export interface CheckoutSessionInputs {
-  paymentIntentData:
-    | {
-        metadata: Record<string, string>;
-        description: string | null;
-        receiptEmail: string | null;
-        setupFutureUsage: 'off_session' | 'on_session' | null;
-      }
-    | undefined;
-  subscriptionData:
-    | { metadata: Record<string, string>; description: string | null; trialEnd: number | undefined }
-    | undefined;
 }
 
 export interface CheckoutCompletion {

@@ -6,17 +6,7 @@ import { emitEvent } from '../events';
 import { deterministicBase62, newId } from '../ids';
 import { paginate } from '../list';
 import { oneOf, paginationShape, parseParams, required, str } from '../params';
-
-/** What happens when a card is charged. */
-export interface CardBehavior {
-  brand: string;
-  last4: string;
-  /** `succeed`, or decline with Stripe's code and decline_code. */
-  outcome: 'succeed' | 'decline';
-  code?: string;
-  declineCode?: string;
-  message?: string;
-}
+import type { CardBehavior } from '../store';
 
 const VISA: CardBehavior = { brand: 'visa', last4: '4242', outcome: 'succeed' };
 const DECLINED: CardBehavior = {

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
+import { and, desc, eq, exists, inArray, isNull, type SQL } from 'drizzle-orm';
 import { type Environment, subscriptionItems, subscriptions } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
 import { dbCall } from '../../db/errors';
@@ -31,7 +31,22 @@ export async function listSubscriptions(
     subject
       ? and(eq(subscriptions.subjectType, subject.type), eq(subscriptions.subjectId, subject.id))
       : undefined,
-    filters.price ? eq(subscriptions.stripePriceId, filters.price) : undefined,
+    // any live item of the subscription, not only the first (subscriptions.stripe_price_id)
+    filters.price
+      ? exists(
+          db
+            .select({ id: subscriptionItems.id })
+            .from(subscriptionItems)
+            .where(
+              and(
+                eq(subscriptionItems.environment, subscriptions.environment),
+                eq(subscriptionItems.stripeSubscriptionId, subscriptions.stripeSubscriptionId),
+                eq(subscriptionItems.stripePriceId, filters.price),
+                isNull(subscriptionItems.deletedAt),
+              ),
+            ),
+        )
+      : undefined,
     filters.includeDeleted ? undefined : isNull(subscriptions.deletedAt),
     afterCursor(filters.cursor, subscriptions.createdAt, subscriptions.id),
   ];

@@ -1,9 +1,9 @@
 import type Stripe from 'stripe';
+import { behaviorOf } from './cards';
 import type { Ctx } from './context';
 import { cardError, invalidRequest, type StripeApiError } from './errors';
 import { emitEvent, previousAttributes } from './events';
 import { newClientSecret, newId } from './ids';
-import { behaviorOf } from './resources/payment-methods';
 import { type CardBehavior, clone } from './store';
 
 /** Stripe's US card pricing, used for balance transaction fees. */

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { type ApiRequest, type ApiRoute, pathParam, route } from '../api';
 import { setCheckoutExpiry, startSubscription } from '../billing';
+import { attachPaymentMethod, buildPaymentMethod, TEST_PAYMENT_METHODS } from '../cards';
 import type { Ctx } from '../context';
 import { invalidRequest, missingParam, noSuchResource } from '../errors';
 import { emitEvent, previousAttributes, updateWithEvent } from '../events';
@@ -28,7 +29,6 @@ import { confirmPaymentIntent, createPaymentIntent, settleProcessingIntent } fro
 import { type CardBehavior, clone } from '../store';
 import { buildPrice, buildProduct, currencyParam, recurringShape } from './catalog';
 import { createCustomer } from './customers';
-import { attachPaymentMethod, buildPaymentMethod, TEST_PAYMENT_METHODS } from './payment-methods';
 
 /** How a simulated customer pays on the hosted page or through the control API. */
 export type CheckoutPaymentMethod = 'card_ok' | 'card_declined' | 'insufficient_funds' | 'async';

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { type ApiRequest, type ApiRoute, pathParam, route } from '../api';
 import { cancelSubscriptionNow } from '../billing';
+import { attachPaymentMethod, resolvePaymentMethodParam } from '../cards';
 import type { Ctx } from '../context';
 import { invalidRequest } from '../errors';
 import { emitEvent, updateWithEvent } from '../events';
@@ -21,7 +22,6 @@ import {
   stringArray,
 } from '../params';
 import { clone } from '../store';
-import { attachPaymentMethod, resolvePaymentMethodParam } from './payment-methods';
 
 const addressShape = {
   city: emptyable(str()),

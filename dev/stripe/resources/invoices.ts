@@ -1,5 +1,6 @@
 import { type ApiRequest, type ApiRoute, pathParam, route } from '../api';
 import { attemptInvoicePayment, finalizeInvoice, subscriptionIdOf } from '../billing';
+import { resolvePaymentMethodParam } from '../cards';
 import { invalidRequest } from '../errors';
 import { emitEvent, previousAttributes, updateWithEvent } from '../events';
 import { registerIncludable } from '../expand';
@@ -18,7 +19,6 @@ import {
   str,
 } from '../params';
 import { clone } from '../store';
-import { resolvePaymentMethodParam } from './payment-methods';
 
 registerIncludable('invoice', 'payments', (book, owner) => {
   const id = owner.id as string;

@@ -1,4 +1,5 @@
 import { type ApiRequest, type ApiRoute, pathParam, route } from '../api';
+import { attachPaymentMethod, resolvePaymentMethodParam } from '../cards';
 import { invalidRequest, missingParam } from '../errors';
 import { paginate } from '../list';
 import {
@@ -19,7 +20,6 @@ import {
 } from '../params';
 import { cancelPaymentIntent, confirmPaymentIntent, createPaymentIntent } from '../payments';
 import { currencyParam } from './catalog';
-import { attachPaymentMethod, resolvePaymentMethodParam } from './payment-methods';
 
 const createShape = {
   amount: required(int({ min: 1, max: 99_999_999 })),

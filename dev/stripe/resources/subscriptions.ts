@@ -10,6 +10,7 @@ import {
   runDueWork,
   startSubscription,
 } from '../billing';
+import { behaviorOf, resolvePaymentMethodParam } from '../cards';
 import type { Ctx } from '../context';
 import { cardError, invalidRequest, missingParam } from '../errors';
 import { emitEvent, previousAttributes } from '../events';
@@ -32,7 +33,6 @@ import {
   timestamp,
 } from '../params';
 import { clone } from '../store';
-import { behaviorOf, resolvePaymentMethodParam } from './payment-methods';
 
 const STATUSES = [
   'active',

@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import { type ApiRequest, type ApiRoute, pathParam, route } from '../api';
 import { setCheckoutExpiry, startSubscription } from '../billing';
 import { attachPaymentMethod, buildPaymentMethod, TEST_PAYMENT_METHODS } from '../cards';
+import { buildPrice, buildProduct, currencyParam, recurringShape } from '../catalog';
 import type { Ctx } from '../context';
 import { invalidRequest, missingParam, noSuchResource } from '../errors';
 import { emitEvent, previousAttributes, updateWithEvent } from '../events';
@@ -27,7 +28,6 @@ import {
 } from '../params';
 import { confirmPaymentIntent, createPaymentIntent, settleProcessingIntent } from '../payments';
 import { type CardBehavior, clone } from '../store';
-import { buildPrice, buildProduct, currencyParam, recurringShape } from './catalog';
 import { createCustomer } from './customers';
 
 /** How a simulated customer pays on the hosted page or through the control API. */

@@ -1,5 +1,6 @@
 import { type ApiRequest, type ApiRoute, pathParam, route } from '../api';
 import { attachPaymentMethod, resolvePaymentMethodParam } from '../cards';
+import { currencyParam } from '../catalog';
 import { invalidRequest, missingParam } from '../errors';
 import { paginate } from '../list';
 import {
@@ -19,7 +20,6 @@ import {
   stringArray,
 } from '../params';
 import { cancelPaymentIntent, confirmPaymentIntent, createPaymentIntent } from '../payments';
-import { currencyParam } from './catalog';
 
 const createShape = {
   amount: required(int({ min: 1, max: 99_999_999 })),

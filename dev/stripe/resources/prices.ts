@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { type ApiRequest, type ApiRoute, pathParam, route } from '../api';
+import { buildPrice, buildProduct, currencyParam, recurringShape } from '../catalog';
 import type { Ctx } from '../context';
 import { invalidRequest } from '../errors';
 import { emitEvent, updateWithEvent } from '../events';
@@ -21,7 +22,6 @@ import {
   str,
   stringArray,
 } from '../params';
-import { buildPrice, buildProduct, currencyParam, recurringShape } from './catalog';
 
 function ensureLookupKeyFree(
   ctx: Ctx,

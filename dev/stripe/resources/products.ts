@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { type ApiRequest, type ApiRoute, pathParam, route } from '../api';
+import { buildPrice, buildProduct, currencyParam, recurringShape } from '../catalog';
 import { invalidRequest } from '../errors';
 import { emitEvent, updateWithEvent } from '../events';
 import { newId } from '../ids';
@@ -22,7 +23,6 @@ import {
   str,
   stringArray,
 } from '../params';
-import { buildPrice, buildProduct, currencyParam, recurringShape } from './catalog';
 
 const packageDimensions = object({
   height: required(decimal()),

@@ -1,10 +1,10 @@
 import type Stripe from 'stripe';
-import type { Ctx } from '../context';
-import { invalidRequest } from '../errors';
-import { newId, randomBase62 } from '../ids';
-import { int, oneOf, type Parser, required, str } from '../params';
+import type { Ctx } from './context';
+import { invalidRequest } from './errors';
+import { newId, randomBase62 } from './ids';
+import { int, oneOf, type Parser, required, str } from './params';
 
-/** Building blocks shared by products, prices and checkout (kept apart to avoid import cycles). */
+/** Building blocks of the catalog, shared by the product, price, payment intent and checkout resources. */
 
 export function buildProduct(ctx: Ctx, fields: Partial<Stripe.Product> & { name: string }): Stripe.Product {
   const now = ctx.book.now();

@@ -22,7 +22,8 @@ export const ERROR_STATUS = {
   NOT_CONNECTED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
-  RATE_LIMITED: 429,
+  /** the client went away while sending its body: nobody reads this answer, it is logged at info */
+  CLIENT_DISCONNECTED: 400,
   INTERNAL: 500,
   PROJECTION_FAILED: 500,
   STRIPE_ERROR: 502,

@@ -1,5 +1,6 @@
+import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../errors';
-import type { AppContext } from '../http/context';
+import type { AppEnv } from '../http/context';
 
 const encoder = new TextEncoder();
 
@@ -12,24 +13,24 @@ async function sameSecret(given: string, expected: string): Promise<boolean> {
   return crypto.subtle.timingSafeEqual(a, b);
 }
 
-export function bearerToken(c: AppContext): string | null {
-  const header = c.req.header('authorization');
+/** The bearer token, '' for a malformed Authorization header, null when there is none. */
+export function bearerToken(header: string | undefined): string | null {
   if (!header) return null;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return m ? m[1]! : '';
 }
 
 /**
- * Operator authentication: `Authorization: Bearer <ADMIN_API_KEY>`. Missing → 401, wrong → 403.
- * There is no bypass: without a configured key every admin call fails closed (503).
+ * Operator authentication for /admin/v1/*: `Authorization: Bearer <ADMIN_API_KEY>`. It runs
+ * before any parameter, query or body validation, so a caller without the key learns nothing
+ * about the input and its body is never read: missing → 401, wrong → 403, whatever the input.
  */
-export async function requireAdmin(c: AppContext): Promise<{ actor: string }> {
-  const expected = c.env.ADMIN_API_KEY;
-  if (!expected || expected.length < 16) {
-    throw new AppError('NOT_CONFIGURED', 'ADMIN_API_KEY is not set (or shorter than 16 characters)');
-  }
-  const token = bearerToken(c);
+export const adminAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const token = bearerToken(c.req.header('authorization'));
   if (token === null) throw new AppError('UNAUTHORIZED', 'Missing Authorization: Bearer <admin key>');
-  if (!token || !(await sameSecret(token, expected))) throw new AppError('FORBIDDEN', 'Invalid admin key');
-  return { actor: 'admin' };
-}
+  const ctx = c.var.ctx;
+  if (!token || !(await sameSecret(token, ctx.env.ADMIN_API_KEY)))
+    throw new AppError('FORBIDDEN', 'Invalid admin key');
+  c.set('ctx', { ...ctx, actor: { kind: 'admin', id: 'admin' } });
+  await next();
+};

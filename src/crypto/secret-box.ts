@@ -33,8 +33,15 @@ export function loadKeyring(config: string | undefined): Promise<Keyring> {
   return cached;
 }
 
-async function importKeyring(config: string): Promise<Keyring> {
-  const keys = new Map<number, CryptoKey>();
+/**
+ * The versioned keys of a PAYWIRE_ENCRYPTION_KEY value, checked without importing them (the
+ * config schema uses this to name a malformed key before any request needs it).
+ */
+export function parseKeyringSpec(config: string): {
+  active: number;
+  entries: Map<number, Uint8Array<ArrayBuffer>>;
+} {
+  const entries = new Map<number, Uint8Array<ArrayBuffer>>();
   let active: number | undefined;
   for (const raw of config
     .split(',')
@@ -49,12 +56,21 @@ async function importKeyring(config: string): Promise<Keyring> {
       );
     }
     const version = m[1] ? Number(m[1]) : 1;
-    if (keys.has(version))
+    if (entries.has(version))
       throw new AppError('NOT_CONFIGURED', `PAYWIRE_ENCRYPTION_KEY lists v${version} twice`);
-    keys.set(version, await crypto.subtle.importKey('raw', bytes, 'AES-GCM', false, ['encrypt', 'decrypt']));
+    entries.set(version, bytes);
     active ??= version;
   }
   if (active === undefined) throw new AppError('NOT_CONFIGURED', 'PAYWIRE_ENCRYPTION_KEY is empty');
+  return { active, entries };
+}
+
+async function importKeyring(config: string): Promise<Keyring> {
+  const { active, entries } = parseKeyringSpec(config);
+  const keys = new Map<number, CryptoKey>();
+  for (const [version, bytes] of entries) {
+    keys.set(version, await crypto.subtle.importKey('raw', bytes, 'AES-GCM', false, ['encrypt', 'decrypt']));
+  }
   return { active, keys };
 }
 

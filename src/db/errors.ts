@@ -1,5 +1,4 @@
 import { AppError } from '../errors';
-import { redact } from '../redact';
 
 /** SQLSTATE of a Postgres error as raised by the Neon driver (drizzle wraps it in `cause`). */
 export function sqlState(err: unknown): string | undefined {
@@ -45,14 +44,10 @@ export function toDbError(err: unknown, what = 'database operation'): AppError {
   if (state === '23505')
     return new AppError('CONFLICT', `Conflict: a matching row already exists (${what})`, { cause: err });
   if (state === '42501') return new AppError('FORBIDDEN', `Not allowed (${what})`, { cause: err });
-  if (state.startsWith('23') || state === '22P02' || state === '22023') {
-    return new AppError(
-      'BAD_REQUEST',
-      `Rejected by the database: ${redact(String((err as Error).message ?? state))}`,
-      {
-        cause: err,
-      },
-    );
+  // The statement, its parameters and Postgres's own words go to the log (through `cause`),
+  // never into the response: the message names only what was being done.
+  if (state.startsWith('23') || state.startsWith('22')) {
+    return new AppError('BAD_REQUEST', `The database refused the values (${what})`, { cause: err });
   }
   if (state === '40001' || state === '40P01') {
     return new AppError(

@@ -1,16 +1,112 @@
-import { and, eq, lt, or, type SQL, sql } from 'drizzle-orm';
-import type { PgColumn } from 'drizzle-orm/pg-core';
-import { decodeCursor } from '../http/pagination';
+import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { AppError } from '../errors';
+import type { Db } from './client';
+import { dbCall } from './errors';
 
 /**
- * "Rows after the cursor" for newest-first lists ordered by (time, id desc). The cursor is the
- * (time, id) of the previous page's last row, so pages stay stable while rows are added.
+ * Keyset pagination for newest-first lists ordered by (time desc, id desc). The cursor is
+ * opaque to clients: base64url of the previous page's last (time, id), so pages stay stable
+ * while rows are added. A cursor is fully validated before it reaches SQL: a forged or
+ * malformed one is a 400, never a query error.
  */
+export interface PageRequest {
+  limit: number;
+  cursor?: string;
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+interface Cursor {
+  createdAt: string;
+  id: string;
+}
+
+/** Earliest and latest instants a cursor may name (well inside Postgres's timestamptz range). */
+const MIN_TIME = Date.UTC(1970, 0, 1);
+const MAX_TIME = Date.UTC(9999, 11, 31);
+const ID_SHAPES = {
+  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  bigserial: /^[1-9][0-9]{0,17}$/,
+} as const;
+
+export function encodeCursor(row: { createdAt: Date; id: string | number }): string {
+  const json = JSON.stringify({ createdAt: row.createdAt.toISOString(), id: String(row.id) });
+  return btoa(json).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+}
+
+export function decodeCursor(cursor: string, idShape: keyof typeof ID_SHAPES): Cursor {
+  let parsed: unknown;
+  try {
+    const b64 = cursor.replaceAll('-', '+').replaceAll('_', '/');
+    parsed = JSON.parse(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)));
+  } catch {
+    parsed = undefined;
+  }
+  const { createdAt, id } = (parsed ?? {}) as Partial<Record<keyof Cursor, unknown>>;
+  const time = typeof createdAt === 'string' ? Date.parse(createdAt) : Number.NaN;
+  const valid =
+    typeof createdAt === 'string' &&
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(createdAt) &&
+    time >= MIN_TIME &&
+    time <= MAX_TIME &&
+    typeof id === 'string' &&
+    ID_SHAPES[idShape].test(id);
+  if (!valid) throw new AppError('VALIDATION_FAILED', 'Invalid cursor (use nextCursor of the previous page)');
+  return { createdAt, id };
+}
+
+/** "Rows after the cursor": older than its time, or as old with a smaller id. */
 export function afterCursor(cursorText: string | undefined, time: PgColumn, id: PgColumn): SQL | undefined {
-  const cursor = decodeCursor(cursorText);
-  if (!cursor) return undefined;
+  if (!cursorText) return undefined;
+  const cursor = decodeCursor(cursorText, id.getSQLType() === 'uuid' ? 'uuid' : 'bigserial');
   const at = new Date(cursor.createdAt);
   return or(lt(time, at), and(eq(time, at), lt(id, cursor.id)));
+}
+
+/** Takes one row more than asked to know whether another page exists. */
+export function pageOf<T extends { createdAt: Date; id: string | number }>(
+  rows: T[],
+  limit: number,
+): Page<T> {
+  const data = rows.slice(0, limit);
+  const last = data[data.length - 1];
+  return { data, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+}
+
+/**
+ * One page of `table`, newest first by (time, id), where `filters` hold. `time` defaults to
+ * the table's created_at; lists by another instant (events by received_at) name it.
+ */
+export async function selectPage<T extends PgTable & { id: PgColumn; createdAt: PgColumn }>(
+  db: Db,
+  what: string,
+  table: T,
+  filters: Array<SQL | undefined>,
+  page: PageRequest,
+  time: PgColumn = table.createdAt,
+): Promise<Page<T['$inferSelect'] & { createdAt: Date }>> {
+  const where = and(...filters, afterCursor(page.cursor, time, table.id));
+  const rows = (await dbCall(what, () =>
+    db
+      .select()
+      .from(table as PgTable)
+      .where(where)
+      .orderBy(desc(time), desc(table.id))
+      .limit(page.limit + 1),
+  )) as Array<T['$inferSelect'] & { createdAt: Date; id: string | number }>;
+  if (time === table.createdAt) return pageOf(rows, page.limit);
+  const timeKey = Object.entries(table).find(
+    ([, column]) => column === time,
+  )?.[0] as keyof (typeof rows)[number];
+  const keyed = pageOf(
+    rows.map((row) => ({ row, createdAt: row[timeKey] as Date, id: row.id })),
+    page.limit,
+  );
+  return { data: keyed.data.map((k) => k.row), nextCursor: keyed.nextCursor };
 }
 
 /** Exact match, or a prefix match when the filter ends in `*` (e.g. `invoice.*`, `connection.*`). */

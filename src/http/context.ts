@@ -1,21 +1,14 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { Db } from '../db/client';
-import type { Bindings } from '../env';
+import type { Bindings } from '../config';
 import type { Logger } from '../logger';
-
-export interface Clock {
-  /** Unix seconds. */
-  now(): number;
-}
-export const systemClock: Clock = { now: () => Math.floor(Date.now() / 1000) };
+import type { ServiceContext } from '../services/context';
 
 export interface AppVariables {
   requestId: string;
   logger: Logger;
-  /** Created on first use, so routes that never touch the database never need DATABASE_URL. */
-  db: () => Db;
-  clock: Clock;
+  /** what every service takes first; auth middleware puts the caller in `ctx.actor` */
+  ctx: ServiceContext;
 }
 
 export type AppEnv = { Bindings: Bindings; Variables: AppVariables };

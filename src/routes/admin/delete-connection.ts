@@ -1,11 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireAdmin } from '../../auth/admin';
 import type { App } from '../../http/context';
-import { errorResponses, jsonContent } from '../../http/openapi';
+import { BoolQuery } from '../../http/input';
+import { ADMIN_ERRORS, errorResponses, jsonContent } from '../../http/openapi';
 import { EnvParam, parseEnvironment } from '../../http/params';
-import { disconnectStripeAccount } from '../../services/connections/disconnect';
-import { connectionDeps } from './deps';
-import { BoolQuery, boolQuery, DisconnectResult, disconnectBody } from './schemas';
+import { disconnectStripeAccount } from '../../services/connections/disconnect-account';
+import { DisconnectResult, disconnectBody } from './schemas';
 
 export const route = createRoute({
   method: 'delete',
@@ -25,17 +24,22 @@ export const route = createRoute({
   },
   responses: {
     200: jsonContent(DisconnectResult, 'Disconnected'),
-    ...errorResponses(400, 401, 403, 404, 409, 502, 503),
+    ...errorResponses(
+      ...ADMIN_ERRORS,
+      'UNSUPPORTED_MEDIA_TYPE',
+      'PAYLOAD_TOO_LARGE',
+      'NOT_FOUND',
+      'NOT_CONNECTED',
+      'STRIPE_UNAVAILABLE',
+    ),
   },
 });
 
 export function register(app: App) {
   app.openapi(route, async (c) => {
-    const { actor } = await requireAdmin(c);
-    const environment = parseEnvironment(c.req.valid('param').env);
-    const result = await disconnectStripeAccount(connectionDeps(c, actor), {
-      environment,
-      force: boolQuery(c.req.valid('query').force) ?? false,
+    const result = await disconnectStripeAccount(c.var.ctx, {
+      environment: parseEnvironment(c.req.valid('param').env),
+      force: c.req.valid('query').force ?? false,
     });
     return c.json(disconnectBody(result), 200);
   });

@@ -1,7 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
-import { requireAdmin } from '../../auth/admin';
 import type { App } from '../../http/context';
-import { errorResponses, jsonContent } from '../../http/openapi';
+import { ADMIN_ERRORS, errorResponses, jsonContent } from '../../http/openapi';
 import { getStatus } from '../../services/status/get-status';
 import { StatusBody, statusBody } from './schemas';
 
@@ -14,14 +13,10 @@ export const route = createRoute({
   security: [{ adminKey: [] }],
   responses: {
     200: jsonContent(StatusBody, 'Status of both environments'),
-    ...errorResponses(401, 403, 503),
+    ...errorResponses(...ADMIN_ERRORS),
   },
 });
 
 export function register(app: App) {
-  app.openapi(route, async (c) => {
-    await requireAdmin(c);
-    const status = await getStatus(c.var.db(), c.var.clock);
-    return c.json(statusBody(status), 200);
-  });
+  app.openapi(route, async (c) => c.json(statusBody(await getStatus(c.var.ctx)), 200));
 }

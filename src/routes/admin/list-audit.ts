@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireAdmin } from '../../auth/admin';
 import type { App } from '../../http/context';
-import { errorResponses, jsonContent } from '../../http/openapi';
-import { PageQuery, pageSchema } from '../../http/pagination';
+import { ADMIN_ERRORS, errorResponses, jsonContent } from '../../http/openapi';
 import { parseEnvironment } from '../../http/params';
 import { listAudit } from '../../services/audit/list-audit';
-import { AuditEntry, auditEntry } from './schemas';
+import { PageQuery, pageBody } from '../list-route';
+import { AuditEntry, auditEntryBody } from './schemas';
 
+/** The one list that is not environment-scoped: environment is a filter here. */
 export const route = createRoute({
   method: 'get',
   path: '/admin/v1/audit',
@@ -15,7 +15,7 @@ export const route = createRoute({
   security: [{ adminKey: [] }],
   request: {
     query: z.object({
-      environment: z.string().optional().openapi({ description: 'test | live' }),
+      environment: z.string().max(10).optional().openapi({ description: 'test | live' }),
       action: z
         .string()
         .max(100)
@@ -26,21 +26,18 @@ export const route = createRoute({
     }),
   },
   responses: {
-    200: jsonContent(pageSchema(AuditEntry), 'A page of audit entries'),
-    ...errorResponses(400, 401, 403, 404, 503),
+    200: jsonContent(z.object({ data: z.array(AuditEntry), nextCursor: z.string().nullable() }), 'A page'),
+    ...errorResponses(...ADMIN_ERRORS, 'NOT_FOUND'),
   },
 });
 
 export function register(app: App) {
   app.openapi(route, async (c) => {
-    await requireAdmin(c);
-    const q = c.req.valid('query');
-    const page = await listAudit(c.var.db(), {
-      environment: q.environment ? parseEnvironment(q.environment) : undefined,
-      action: q.action,
-      limit: q.limit,
-      cursor: q.cursor,
+    const { environment, ...query } = c.req.valid('query');
+    const page = await listAudit(c.var.ctx, {
+      ...query,
+      environment: environment ? parseEnvironment(environment) : undefined,
     });
-    return c.json({ data: page.data.map(auditEntry), nextCursor: page.nextCursor }, 200);
+    return c.json(pageBody(page, auditEntryBody), 200);
   });
 }

@@ -1,11 +1,10 @@
-import { createRoute, z } from '@hono/zod-openapi';
-import { requireAdmin } from '../../auth/admin';
+import { z } from '@hono/zod-openapi';
 import type { App } from '../../http/context';
-import { errorResponses, jsonContent } from '../../http/openapi';
-import { PageQuery, pageSchema } from '../../http/pagination';
-import { EnvParam, parseEnvironment } from '../../http/params';
-import { listSubscriptions } from '../../services/projection-read/subscriptions';
-import { BoolQuery, boolQuery, StripeIdQuery, SubjectQuery, Subscription, subscription } from './schemas';
+import { BoolQuery } from '../../http/input';
+import { parseEnvironment } from '../../http/params';
+import { listSubscriptions } from '../../services/projection-read/list-subscriptions';
+import { listRoute, pageBody } from '../list-route';
+import { StripeIdQuery, SubjectQuery, Subscription, subscriptionBody } from './schemas';
 
 const SubscriptionStatus = z.enum([
   'incomplete',
@@ -18,43 +17,24 @@ const SubscriptionStatus = z.enum([
   'paused',
 ]);
 
-export const route = createRoute({
-  method: 'get',
+export const route = listRoute({
   path: '/admin/v1/{env}/subscriptions',
   tags: ['projection'],
   summary: 'Mirrored Stripe subscriptions with their items, newest first',
-  security: [{ adminKey: [] }],
-  request: {
-    params: z.object({ env: EnvParam }),
-    query: z.object({
-      status: SubscriptionStatus.optional(),
-      customer: StripeIdQuery('cus'),
-      subject: SubjectQuery,
-      price: StripeIdQuery('price'),
-      includeDeleted: BoolQuery,
-      ...PageQuery,
-    }),
+  query: {
+    status: SubscriptionStatus.optional(),
+    customer: StripeIdQuery('cus'),
+    subject: SubjectQuery,
+    price: StripeIdQuery('price').openapi({ description: 'subscriptions with an item on this price' }),
+    includeDeleted: BoolQuery,
   },
-  responses: {
-    200: jsonContent(pageSchema(Subscription), 'A page of subscriptions'),
-    ...errorResponses(400, 401, 403, 404, 503),
-  },
+  item: Subscription,
 });
 
 export function register(app: App) {
   app.openapi(route, async (c) => {
-    await requireAdmin(c);
     const environment = parseEnvironment(c.req.valid('param').env);
-    const q = c.req.valid('query');
-    const page = await listSubscriptions(c.var.db(), environment, {
-      status: q.status,
-      customer: q.customer,
-      subject: q.subject,
-      price: q.price,
-      includeDeleted: boolQuery(q.includeDeleted),
-      limit: q.limit,
-      cursor: q.cursor,
-    });
-    return c.json({ data: page.data.map(subscription), nextCursor: page.nextCursor }, 200);
+    const page = await listSubscriptions(c.var.ctx, { environment, ...c.req.valid('query') });
+    return c.json(pageBody(page, subscriptionBody), 200);
   });
 }

@@ -1,9 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
-import { requireAdmin } from '../../auth/admin';
 import type { App } from '../../http/context';
-import { errorResponses, jsonContent } from '../../http/openapi';
+import { ADMIN_ERRORS, errorResponses, jsonContent } from '../../http/openapi';
 import { rotateEncryption } from '../../services/connections/rotate-encryption';
-import { connectionDeps } from './deps';
 import { RotationReport } from './schemas';
 
 export const route = createRoute({
@@ -16,14 +14,10 @@ export const route = createRoute({
   security: [{ adminKey: [] }],
   responses: {
     200: jsonContent(RotationReport, 'What was re-encrypted'),
-    ...errorResponses(401, 403, 503),
+    ...errorResponses(...ADMIN_ERRORS, 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE'),
   },
 });
 
 export function register(app: App) {
-  app.openapi(route, async (c) => {
-    const { actor } = await requireAdmin(c);
-    const report = await rotateEncryption(connectionDeps(c, actor));
-    return c.json(report, 200);
-  });
+  app.openapi(route, async (c) => c.json(await rotateEncryption(c.var.ctx), 200));
 }

@@ -1,15 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireAdmin } from '../../auth/admin';
 import type { App } from '../../http/context';
-import { errorResponses, jsonContent } from '../../http/openapi';
+import { SafeText } from '../../http/input';
+import { ADMIN_ERRORS, errorResponses, jsonContent } from '../../http/openapi';
 import { EnvParam, parseEnvironment } from '../../http/params';
 import { configureWebhookEndpoint } from '../../services/connections/configure-webhook-endpoint';
-import { connectionDeps } from './deps';
 import { WebhookEndpointResult } from './schemas';
 
 const ConfigureBody = z
   .object({
-    url: z.string().max(2000).optional().openapi({
+    url: SafeText(2000).optional().openapi({
       description:
         "Public base URL of this Worker (default: PAYWIRE_PUBLIC_URL, else the request's origin). https, or http for localhost/127.0.0.1. /webhooks/stripe/{env} is appended unless already present.",
       example: 'https://pay.example.com',
@@ -31,18 +30,27 @@ export const route = createRoute({
   },
   responses: {
     200: jsonContent(WebhookEndpointResult, 'The managed endpoint'),
-    ...errorResponses(400, 401, 403, 404, 409, 502, 503),
+    ...errorResponses(
+      ...ADMIN_ERRORS,
+      'BAD_REQUEST',
+      'INVALID_JSON',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'PAYLOAD_TOO_LARGE',
+      'MISSING_STRIPE_PERMISSIONS',
+      'NOT_FOUND',
+      'NOT_CONNECTED',
+      'CONFLICT',
+      'STRIPE_ERROR',
+      'STRIPE_UNAVAILABLE',
+    ),
   },
 });
 
 export function register(app: App) {
   app.openapi(route, async (c) => {
-    const { actor } = await requireAdmin(c);
-    const environment = parseEnvironment(c.req.valid('param').env);
-    const body = c.req.valid('json') ?? {};
-    const result = await configureWebhookEndpoint(connectionDeps(c, actor), {
-      environment,
-      url: body.url,
+    const result = await configureWebhookEndpoint(c.var.ctx, {
+      environment: parseEnvironment(c.req.valid('param').env),
+      url: c.req.valid('json')?.url,
       requestOrigin: new URL(c.req.url).origin,
     });
     return c.json(result, 200);

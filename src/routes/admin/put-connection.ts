@@ -1,15 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireAdmin } from '../../auth/admin';
 import type { App } from '../../http/context';
-import { errorResponses, jsonContent } from '../../http/openapi';
+import { SafeText } from '../../http/input';
+import { ADMIN_ERRORS, errorResponses, jsonContent } from '../../http/openapi';
 import { EnvParam, parseEnvironment } from '../../http/params';
-import { connectStripeAccount } from '../../services/connections/connect';
-import { connectionDeps } from './deps';
+import { connectStripeAccount } from '../../services/connections/connect-account';
 import { ConnectionResult, connectionBody } from './schemas';
 
 const ConnectBody = z
   .object({
-    secretKey: z.string().min(1).max(255).openapi({
+    secretKey: SafeText(255).min(1).openapi({
       description:
         'Stripe secret key of this environment: sk_test_/rk_test_ for test, sk_live_/rk_live_ for live. Stored encrypted; never returned.',
       example: 'sk_test_…',
@@ -31,16 +30,25 @@ export const route = createRoute({
   },
   responses: {
     200: jsonContent(ConnectionResult, 'Connected'),
-    ...errorResponses(400, 401, 403, 404, 502, 503),
+    ...errorResponses(
+      ...ADMIN_ERRORS,
+      'INVALID_JSON',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'PAYLOAD_TOO_LARGE',
+      'INVALID_STRIPE_KEY',
+      'KEY_ENVIRONMENT_MISMATCH',
+      'MISSING_STRIPE_PERMISSIONS',
+      'NOT_FOUND',
+      'STRIPE_ERROR',
+      'STRIPE_UNAVAILABLE',
+    ),
   },
 });
 
 export function register(app: App) {
   app.openapi(route, async (c) => {
-    const { actor } = await requireAdmin(c);
-    const environment = parseEnvironment(c.req.valid('param').env);
-    const result = await connectStripeAccount(connectionDeps(c, actor), {
-      environment,
+    const result = await connectStripeAccount(c.var.ctx, {
+      environment: parseEnvironment(c.req.valid('param').env),
       secretKey: c.req.valid('json').secretKey,
     });
     return c.json(connectionBody(result), 200);

@@ -1,11 +1,12 @@
 import { z } from '@hono/zod-openapi';
+import { SafeText } from '../../http/input';
 import type { AuditRow } from '../../services/audit/list-audit';
-import type { ConnectResult } from '../../services/connections/connect';
-import type { DisconnectResult as DisconnectResultData } from '../../services/connections/disconnect';
-import type { PriceRow, ProductRow } from '../../services/projection-read/catalog';
-import type { CustomerRow } from '../../services/projection-read/customers';
-import type { PaymentRow } from '../../services/projection-read/payments';
-import type { SubscriptionRow } from '../../services/projection-read/subscriptions';
+import type { ConnectResult } from '../../services/connections/connect-account';
+import type { DisconnectResult as DisconnectResultData } from '../../services/connections/disconnect-account';
+import type { PriceRow, ProductRow } from '../../services/projection-read/list-catalog';
+import type { CustomerRow } from '../../services/projection-read/list-customers';
+import type { PaymentRow } from '../../services/projection-read/list-payments';
+import type { SubscriptionRow } from '../../services/projection-read/list-subscriptions';
 import type { EnvironmentStatus as EnvironmentStatusData, Status } from '../../services/status/get-status';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
@@ -15,12 +16,7 @@ const Metadata = z.record(z.string(), z.string());
 // ---------------------------------------------------------------------------------------------
 // Shared query parameters
 
-/** Boolean query flag (`?active=true`). */
-export const BoolQuery = z.enum(['true', 'false']).optional();
-export const boolQuery = (v: 'true' | 'false' | undefined) => (v === undefined ? undefined : v === 'true');
-
-export const SubjectQuery = z
-  .string()
+export const SubjectQuery = SafeText(265)
   .regex(/^[A-Za-z0-9_.-]{1,64}:[^\s]{1,200}$/, 'expected <subject type>:<subject id>, e.g. user:42')
   .optional()
   .openapi({ description: 'billing subject as type:id, e.g. user:42 or team:acme', example: 'user:42' });
@@ -207,7 +203,7 @@ export const AuditEntry = z
   })
   .openapi('AuditEntry');
 
-export function auditEntry(row: AuditRow): z.infer<typeof AuditEntry> {
+export function auditEntryBody(row: AuditRow): z.infer<typeof AuditEntry> {
   return {
     id: String(row.id),
     createdAt: row.createdAt.toISOString(),
@@ -237,7 +233,7 @@ export const Product = z
   })
   .openapi('Product');
 
-export function product(row: ProductRow): z.infer<typeof Product> {
+export function productBody(row: ProductRow): z.infer<typeof Product> {
   return {
     id: row.stripeProductId,
     name: row.name,
@@ -275,7 +271,7 @@ export const Price = z
   })
   .openapi('Price');
 
-export function price(row: PriceRow): z.infer<typeof Price> {
+export function priceBody(row: PriceRow): z.infer<typeof Price> {
   return {
     id: row.stripePriceId,
     productId: row.stripeProductId,
@@ -316,7 +312,7 @@ export const Customer = z
   })
   .openapi('Customer');
 
-export function customer(row: CustomerRow): z.infer<typeof Customer> {
+export function customerBody(row: CustomerRow): z.infer<typeof Customer> {
   return {
     id: row.stripeCustomerId,
     email: row.email,
@@ -361,7 +357,7 @@ export const Subscription = z
   })
   .openapi('Subscription');
 
-export function subscription(row: SubscriptionRow): z.infer<typeof Subscription> {
+export function subscriptionBody(row: SubscriptionRow): z.infer<typeof Subscription> {
   return {
     id: row.stripeSubscriptionId,
     customerId: row.stripeCustomerId,
@@ -414,7 +410,7 @@ export const Payment = z
   })
   .openapi('Payment');
 
-export function payment(row: PaymentRow): z.infer<typeof Payment> {
+export function paymentBody(row: PaymentRow): z.infer<typeof Payment> {
   return {
     id: row.stripeObjectId,
     kind: row.kind as z.infer<typeof PaymentKind>,

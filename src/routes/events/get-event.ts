@@ -1,10 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireAdmin } from '../../auth/admin';
 import type { App } from '../../http/context';
-import { errorResponses, jsonContent } from '../../http/openapi';
+import { ADMIN_ERRORS, errorResponses, jsonContent } from '../../http/openapi';
 import { EnvParam, parseEnvironment } from '../../http/params';
-import { getEvent } from '../../services/webhooks/admin-events';
-import { EventDetail, EventIdParam, eventDetail } from './schemas';
+import { getEvent } from '../../services/webhooks/get-event';
+import { EventDetail, EventIdParam, eventDetailBody } from './schemas';
 
 export const route = createRoute({
   method: 'get',
@@ -13,14 +12,13 @@ export const route = createRoute({
   summary: 'One received event with its payload and processing state',
   security: [{ adminKey: [] }],
   request: { params: z.object({ env: EnvParam, id: EventIdParam }) },
-  responses: { 200: jsonContent(EventDetail, 'The event'), ...errorResponses(401, 403, 404, 503) },
+  responses: { 200: jsonContent(EventDetail, 'The event'), ...errorResponses(...ADMIN_ERRORS, 'NOT_FOUND') },
 });
 
 export function register(app: App) {
   app.openapi(route, async (c) => {
-    await requireAdmin(c);
     const { env, id } = c.req.valid('param');
-    const row = await getEvent(c.var.db(), parseEnvironment(env), id);
-    return c.json(eventDetail(row), 200);
+    const row = await getEvent(c.var.ctx, { environment: parseEnvironment(env), eventId: id });
+    return c.json(eventDetailBody(row), 200);
   });
 }

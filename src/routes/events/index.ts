@@ -1,13 +1,13 @@
 import type { App } from '../../http/context';
 import * as getEvent from './get-event';
 import * as listEvents from './list-events';
-import * as retryEvent from './retry-event';
-import * as retryFailedEvents from './retry-failed-events';
+import * as postEventRetry from './post-event-retry';
+import * as postEventsRetryFailed from './post-events-retry-failed';
 
 /** Admin routes over received Stripe events. retry-failed is mounted before {id} routes. */
 export function registerEventRoutes(app: App) {
-  retryFailedEvents.register(app);
+  postEventsRetryFailed.register(app);
   listEvents.register(app);
   getEvent.register(app);
-  retryEvent.register(app);
+  postEventRetry.register(app);
 }

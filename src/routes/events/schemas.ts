@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import type { EventRow } from '../../services/webhooks/admin-events';
+import { SafeText } from '../../http/input';
+import type { EventRow } from '../../services/webhooks/list-events';
 
 export const ProcessingStatus = z.enum(['pending', 'processed', 'failed', 'ignored']);
 
@@ -20,15 +21,21 @@ export const EventSummary = z
   })
   .openapi('WebhookEvent');
 
-export const EventDetail = EventSummary.extend({ payload: z.record(z.string(), z.unknown()) }).openapi(
-  'WebhookEventDetail',
-);
+export const EventDetail = EventSummary.extend({
+  payload: z.record(z.string(), z.unknown()).nullable(),
+  rawBody: z
+    .string()
+    .nullable()
+    .openapi({ description: 'the signed body as received, kept only when it could not be stored as JSON' }),
+}).openapi('WebhookEventDetail');
 
 export const IngestResult = z
   .object({ eventId: z.string(), type: z.string(), status: z.enum(['processed', 'duplicate', 'ignored']) })
   .openapi('IngestResult');
 
-export function eventSummary(row: EventRow): z.infer<typeof EventSummary> {
+/** Stripe event ids are short ASCII; anything else cannot name a stored event. */
+
+export function eventSummaryBody(row: EventRow): z.infer<typeof EventSummary> {
   return {
     id: row.stripeEventId,
     type: row.type,
@@ -45,12 +52,15 @@ export function eventSummary(row: EventRow): z.infer<typeof EventSummary> {
   };
 }
 
-export function eventDetail(row: EventRow): z.infer<typeof EventDetail> {
-  return { ...eventSummary(row), payload: row.payload as Record<string, unknown> };
+export function eventDetailBody(row: EventRow): z.infer<typeof EventDetail> {
+  return {
+    ...eventSummaryBody(row),
+    payload: row.payload as Record<string, unknown> | null,
+    rawBody:
+      row.rawBody === null ? null : row.rawBodyEncoding === 'base64' ? `base64:${row.rawBody}` : row.rawBody,
+  };
 }
 
-export const EventIdParam = z
-  .string()
+export const EventIdParam = SafeText(255)
   .min(1)
-  .max(255)
   .openapi({ param: { name: 'id', in: 'path' }, example: 'evt_1Q2w3E4r5T6y7U8i' });

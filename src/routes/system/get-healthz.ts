@@ -12,12 +12,14 @@ export const route = createRoute({
   path: '/healthz',
   tags: ['system'],
   summary: 'Liveness and database reachability',
-  responses: { 200: jsonContent(Health, 'The Worker is up and Postgres answers'), ...errorResponses(503) },
+  responses: {
+    200: jsonContent(Health, 'The Worker is up and Postgres answers'),
+    ...errorResponses('DB_UNAVAILABLE'),
+  },
 });
 
 export function register(app: App) {
-  app.openapi(route, async (c) => {
-    const database = await checkDatabase(c.var.db());
-    return c.json({ status: 'ok' as const, database }, 200);
-  });
+  app.openapi(route, async (c) =>
+    c.json({ status: 'ok' as const, database: await checkDatabase(c.var.ctx) }, 200),
+  );
 }

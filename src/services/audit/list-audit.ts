@@ -1,34 +1,27 @@
-import { and, desc, eq, type SQL } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { auditLog, type Environment } from '../../../drizzle/schema';
-import type { Db } from '../../db/client';
-import { dbCall } from '../../db/errors';
-import { afterCursor, exactOrPrefix } from '../../db/keyset';
-import { pageOf } from '../../http/pagination';
+import { exactOrPrefix, type PageRequest, selectPage } from '../../db/keyset';
+import type { ServiceContext } from '../context';
 
 export type AuditRow = typeof auditLog.$inferSelect;
 
-export interface AuditFilters {
-  environment?: Environment;
-  /** exact action, or a prefix ending in * (e.g. connection.*) */
-  action?: string;
-  limit: number;
-  cursor?: string;
-}
-
 /** Admin actions, newest first. Entries hold ids and masked keys only (see record-audit). */
-export async function listAudit(db: Db, filters: AuditFilters) {
-  const conditions: Array<SQL | undefined> = [
-    filters.environment ? eq(auditLog.environment, filters.environment) : undefined,
-    exactOrPrefix(auditLog.action, filters.action),
-    afterCursor(filters.cursor, auditLog.createdAt, auditLog.id),
-  ];
-  const rows = await dbCall('list audit log', () =>
-    db
-      .select()
-      .from(auditLog)
-      .where(and(...conditions))
-      .orderBy(desc(auditLog.createdAt), desc(auditLog.id))
-      .limit(filters.limit + 1),
+export function listAudit(
+  ctx: ServiceContext,
+  input: PageRequest & {
+    environment?: Environment;
+    /** exact action, or a prefix ending in * (e.g. connection.*) */
+    action?: string;
+  },
+) {
+  return selectPage(
+    ctx.db,
+    'list audit log',
+    auditLog,
+    [
+      input.environment ? eq(auditLog.environment, input.environment) : undefined,
+      exactOrPrefix(auditLog.action, input.action),
+    ],
+    input,
   );
-  return pageOf(rows, filters.limit);
 }

@@ -7,11 +7,11 @@ import { AppError } from '../../errors';
 import { STRIPE_API_VERSION } from '../../stripe/client';
 import { stripeCall } from '../../stripe/errors';
 import { auditStatement } from '../audit/record-audit';
+import type { ServiceContext } from '../context';
 import { PROJECTED_EVENT_TYPES } from '../projection';
 import { forgetSigningSecrets } from '../webhooks/signing-secrets';
-import { decryptSecretKey, requireConnection, secretSlot } from './repository';
+import { type ActiveConnection, secretSlot } from './repository';
 import { requirePermission } from './stripe-key';
-import { type ConnectionDeps, stripeFor } from './types';
 import {
   type EndpointRemoval,
   isPaywireManaged,
@@ -51,22 +51,55 @@ export interface ConfigureEndpointResult {
  * staging Worker on the same account) and are listed as unmanaged, never deleted.
  */
 export async function configureWebhookEndpoint(
-  deps: ConnectionDeps,
+  ctx: ServiceContext,
   input: { environment: Environment; url?: string; requestOrigin: string },
 ): Promise<ConfigureEndpointResult> {
-  const { db, env } = deps;
   const { environment } = input;
   const url = resolveWebhookUrl({
     environment,
     override: input.url,
-    publicUrl: env.PAYWIRE_PUBLIC_URL,
+    publicUrl: ctx.env.PAYWIRE_PUBLIC_URL,
     requestOrigin: input.requestOrigin,
   });
-  const connection = await requireConnection(db, environment);
-  const stripe = stripeFor(deps, await decryptSecretKey(env, connection));
+  const { stripe, connection } = await ctx.stripe.forEnvironment(environment);
 
   const existing = await requirePermission('Webhook Endpoints: read', () => listWebhookEndpoints(stripe));
-  const created = await stripeCall(
+  const created = await createManagedEndpoint(stripe, environment, url);
+  try {
+    await storeEndpoint(ctx, connection, created);
+  } catch (err) {
+    const undo = await removeWebhookEndpoint(stripe, { id: created.id, url: created.url });
+    if (!undo.removed) {
+      ctx.logger.error('new webhook endpoint left behind after a failed store', {
+        endpointId: created.id,
+        reason: undo.reason,
+      });
+    }
+    throw err;
+  }
+  forgetSigningSecrets(ctx.env, environment);
+
+  const toReplace = endpointsToReplace(connection, existing, created.id, url);
+  const replaced: EndpointRemoval[] = [];
+  for (const [id, endpointUrl] of toReplace)
+    replaced.push(await removeWebhookEndpoint(stripe, { id, url: endpointUrl }));
+  for (const r of replaced) {
+    if (!r.removed)
+      ctx.logger.warn('replaced webhook endpoint not removed', { endpointId: r.id, reason: r.reason });
+  }
+
+  return {
+    environment,
+    endpoint: summary(created),
+    replaced,
+    unmanaged: existing
+      .filter((e) => e.id !== created.id && !toReplace.has(e.id))
+      .map((e) => ({ ...summary(e), paywireManaged: isPaywireManaged(e) })),
+  };
+}
+
+function createManagedEndpoint(stripe: Stripe, environment: Environment, url: string) {
+  return stripeCall(
     'create webhook endpoint',
     () =>
       requirePermission('Webhook Endpoints: write', () =>
@@ -80,94 +113,85 @@ export async function configureWebhookEndpoint(
       ),
     { invalidRequest: 'BAD_REQUEST' },
   );
+}
 
-  try {
-    if (!created.secret)
-      throw new AppError('STRIPE_ERROR', "Stripe did not return the new endpoint's signing secret");
-    const keyring = await loadKeyring(env.PAYWIRE_ENCRYPTION_KEY);
-    const secretCiphertext = await encryptSecret(
-      keyring,
-      created.secret,
-      secretSlot(environment, 'webhook_secret'),
+/**
+ * Stores the new endpoint's id and encrypted signing secret with its audit entry, only while
+ * the environment is still connected to the account the endpoint was created on.
+ */
+async function storeEndpoint(
+  ctx: ServiceContext,
+  connection: ActiveConnection,
+  created: Stripe.WebhookEndpoint,
+): Promise<void> {
+  const { db } = ctx;
+  const { environment } = connection;
+  if (!created.secret)
+    throw new AppError('STRIPE_ERROR', "Stripe did not return the new endpoint's signing secret");
+  const keyring = await loadKeyring(ctx.env.PAYWIRE_ENCRYPTION_KEY);
+  const secretCiphertext = await encryptSecret(
+    keyring,
+    created.secret,
+    secretSlot(environment, 'webhook_secret'),
+  );
+  const apiVersion = created.api_version ?? STRIPE_API_VERSION;
+  const [updated] = await dbCall('store webhook endpoint', () =>
+    db.batch([
+      db
+        .update(connections)
+        .set({
+          webhookEndpointId: created.id,
+          webhookEndpointUrl: created.url,
+          webhookSecretCiphertext: secretCiphertext,
+          webhookApiVersion: apiVersion,
+          webhookEnabledEvents: created.enabled_events,
+          updatedAt: sql`now()`,
+        })
+        .where(
+          and(
+            eq(connections.environment, environment),
+            eq(connections.accountId, connection.accountId),
+            isNull(connections.disconnectedAt),
+          ),
+        )
+        .returning({ environment: connections.environment }),
+      auditStatement(ctx, {
+        action: 'webhook_endpoint.configure',
+        environment,
+        target: created.id,
+        details: {
+          endpointId: created.id,
+          url: created.url,
+          apiVersion,
+          enabledEvents: created.enabled_events.length,
+          replacedEndpointId: connection.webhookEndpointId,
+        },
+      }),
+    ]),
+  );
+  if (updated.length === 0) {
+    throw new AppError(
+      'CONFLICT',
+      `The ${environment} connection changed while the endpoint was being created; try again`,
     );
-    const [updated] = await dbCall('store webhook endpoint', () =>
-      db.batch([
-        db
-          .update(connections)
-          .set({
-            webhookEndpointId: created.id,
-            webhookEndpointUrl: created.url,
-            webhookSecretCiphertext: secretCiphertext,
-            webhookApiVersion: created.api_version ?? STRIPE_API_VERSION,
-            webhookEnabledEvents: created.enabled_events,
-            updatedAt: sql`now()`,
-          })
-          // Only while still connected to the same account the endpoint was created on.
-          .where(
-            and(
-              eq(connections.environment, environment),
-              eq(connections.accountId, connection.accountId),
-              isNull(connections.disconnectedAt),
-            ),
-          )
-          .returning({ environment: connections.environment }),
-        auditStatement(db, {
-          actor: deps.actor,
-          action: 'webhook_endpoint.configure',
-          environment,
-          target: created.id,
-          requestId: deps.requestId,
-          details: {
-            endpointId: created.id,
-            url: created.url,
-            apiVersion: created.api_version ?? STRIPE_API_VERSION,
-            enabledEvents: created.enabled_events.length,
-            replacedEndpointId: connection.webhookEndpointId,
-          },
-        }),
-      ]),
-    );
-    if (updated.length === 0) {
-      throw new AppError(
-        'CONFLICT',
-        `The ${environment} connection changed while the endpoint was being created; try again`,
-      );
-    }
-  } catch (err) {
-    const undo = await removeWebhookEndpoint(stripe, { id: created.id, url: created.url });
-    if (!undo.removed) {
-      deps.logger.error('new webhook endpoint left behind after a failed store', {
-        endpointId: created.id,
-        reason: undo.reason,
-      });
-    }
-    throw err;
   }
-  forgetSigningSecrets(env, environment);
+}
 
+/** The previous managed endpoint, and stale Paywire endpoints for the same URL. */
+function endpointsToReplace(
+  connection: ActiveConnection,
+  existing: Stripe.WebhookEndpoint[],
+  createdId: string,
+  url: string,
+): Map<string, string | null> {
   const toReplace = new Map<string, string | null>();
-  if (connection.webhookEndpointId && connection.webhookEndpointId !== created.id) {
+  if (connection.webhookEndpointId && connection.webhookEndpointId !== createdId) {
     toReplace.set(connection.webhookEndpointId, connection.webhookEndpointUrl);
   }
   for (const e of existing) {
-    if (e.id !== created.id && isPaywireManaged(e) && e.url === url) toReplace.set(e.id, e.url);
+    if (e.id !== createdId && isPaywireManaged(e) && e.url === url) toReplace.set(e.id, e.url);
   }
-  const replaced: EndpointRemoval[] = [];
-  for (const [id, endpointUrl] of toReplace)
-    replaced.push(await removeWebhookEndpoint(stripe, { id, url: endpointUrl }));
-  for (const r of replaced) {
-    if (!r.removed)
-      deps.logger.warn('replaced webhook endpoint not removed', { endpointId: r.id, reason: r.reason });
-  }
-
-  return {
-    environment,
-    endpoint: summary(created),
-    replaced,
-    unmanaged: existing
-      .filter((e) => e.id !== created.id && !toReplace.has(e.id))
-      .map((e) => ({ ...summary(e), paywireManaged: isPaywireManaged(e) })),
-  };
+  return toReplace;
 }
 
 function summary(e: Stripe.WebhookEndpoint): EndpointSummary {

@@ -4,12 +4,19 @@ import { encryptSecret, loadKeyring } from '../../crypto/secret-box';
 import { dbCall } from '../../db/errors';
 import { maskSecret } from '../../redact';
 import { auditStatement } from '../audit/record-audit';
+import type { ServiceContext } from '../context';
 import type { Statement } from '../projection/types';
 import { forgetSigningSecrets } from '../webhooks/signing-secrets';
 import { MIRRORED_TABLES } from './mirrored-tables';
-import { decryptSecretKey, findConnection, isConnected, secretSlot } from './repository';
+import {
+  type ActiveConnection,
+  type ConnectionRow,
+  decryptSecretKey,
+  findConnection,
+  isConnected,
+  secretSlot,
+} from './repository';
 import { type KeyKind, parseStripeKey, verifyStripeKey } from './stripe-key';
-import { type ConnectionDeps, stripeFor } from './types';
 import { type EndpointRemoval, removeWebhookEndpoint } from './webhook-endpoints';
 
 export interface ConnectResult {
@@ -43,36 +50,99 @@ export interface ConnectResult {
  * connected account does not.
  */
 export async function connectStripeAccount(
-  deps: ConnectionDeps,
+  ctx: ServiceContext,
   input: { environment: Environment; secretKey: string },
 ): Promise<ConnectResult> {
-  const { db, env } = deps;
   const { environment, secretKey } = input;
   const { kind } = parseStripeKey(secretKey, environment);
   // A missing encryption key fails before Stripe is called.
-  const keyring = await loadKeyring(env.PAYWIRE_ENCRYPTION_KEY);
-  const account = await verifyStripeKey(stripeFor(deps, secretKey), kind);
-
+  const keyring = await loadKeyring(ctx.env.PAYWIRE_ENCRYPTION_KEY);
+  const account = await verifyStripeKey(ctx.stripe.forKey(secretKey), kind);
   const ciphertext = await encryptSecret(keyring, secretKey, secretSlot(environment, 'secret_key'));
-  const maskedKey = maskSecret(secretKey);
 
-  const previous = await findConnection(db, environment);
-  const wasConnected = isConnected(previous);
-  const accountChanged = !!previous && previous.accountId !== account.accountId;
-  const syncRequested = !wasConnected || accountChanged;
+  const plan = planConnection(ctx, await findConnection(ctx.db, environment), account.accountId);
   // The old account's endpoint is removed with the old key, which the upsert below overwrites.
-  const oldEndpoint =
-    accountChanged && wasConnected && previous.webhookEndpointId
-      ? {
-          id: previous.webhookEndpointId,
-          url: previous.webhookEndpointUrl,
-          key: await safeDecrypt(deps, previous),
-        }
-      : null;
+  const oldEndpoint = plan.endpointToRemove
+    ? { ...plan.endpointToRemove, key: await safeDecrypt(ctx, plan.endpointToRemove.connection) }
+    : null;
+  const stored = {
+    environment,
+    accountId: account.accountId,
+    accountName: account.accountName,
+    secretKeyCiphertext: ciphertext,
+    secretKeyMasked: maskSecret(secretKey),
+    keyKind: kind,
+    connectedAt: plan.connectedAt,
+    disconnectedAt: null,
+  };
+  await dbCall('store connection', () => ctx.db.batch(connectionStatements(ctx, plan, stored)));
+  forgetSigningSecrets(ctx.env, environment);
 
-  const now = new Date(deps.clock.now() * 1000);
-  const connectedAt = wasConnected && !accountChanged ? previous.connectedAt : now;
-  const clearWebhook = accountChanged
+  const previousWebhookEndpoint = oldEndpoint
+    ? await removePreviousEndpoint(ctx, environment, oldEndpoint)
+    : null;
+  const { previous } = plan;
+  return {
+    environment,
+    accountId: account.accountId,
+    accountName: account.accountName,
+    maskedKey: stored.secretKeyMasked,
+    keyKind: kind,
+    connectedAt: plan.connectedAt,
+    previousAccountId: previous?.accountId ?? null,
+    accountChanged: plan.accountChanged,
+    syncRequested: plan.syncRequested,
+    webhookEndpoint:
+      !plan.accountChanged && plan.wasConnected && previous?.webhookEndpointId
+        ? { id: previous.webhookEndpointId, url: previous.webhookEndpointUrl }
+        : null,
+    previousWebhookEndpoint,
+  };
+}
+
+interface ConnectionPlan {
+  previous: ConnectionRow | null;
+  wasConnected: boolean;
+  accountChanged: boolean;
+  syncRequested: boolean;
+  connectedAt: Date;
+  now: Date;
+  /** the previous account's managed endpoint, to remove after the switch */
+  endpointToRemove: { id: string; url: string | null; connection: ActiveConnection } | null;
+}
+
+/** What connecting `accountId` changes, given the environment's previous connection row. */
+function planConnection(
+  ctx: ServiceContext,
+  previous: ConnectionRow | null,
+  accountId: string,
+): ConnectionPlan {
+  const wasConnected = isConnected(previous);
+  const accountChanged = !!previous && previous.accountId !== accountId;
+  const now = new Date(ctx.clock.now() * 1000);
+  return {
+    previous,
+    wasConnected,
+    accountChanged,
+    syncRequested: !wasConnected || accountChanged,
+    connectedAt: wasConnected && !accountChanged ? previous.connectedAt : now,
+    now,
+    endpointToRemove:
+      accountChanged && wasConnected && previous.webhookEndpointId
+        ? { id: previous.webhookEndpointId, url: previous.webhookEndpointUrl, connection: previous }
+        : null,
+  };
+}
+
+/** One transaction: (on an account change) clear the mirror, upsert the connection, queue a sync, audit. */
+function connectionStatements(
+  ctx: ServiceContext,
+  plan: ConnectionPlan,
+  stored: typeof connections.$inferInsert & { environment: Environment; accountId: string },
+): [Statement, ...Statement[]] {
+  const { db } = ctx;
+  const { environment } = stored;
+  const clearWebhook = plan.accountChanged
     ? {
         webhookEndpointId: null,
         webhookEndpointUrl: null,
@@ -81,111 +151,78 @@ export async function connectStripeAccount(
         webhookEnabledEvents: null,
       }
     : {};
-  const values = {
-    environment,
-    accountId: account.accountId,
-    accountName: account.accountName,
-    secretKeyCiphertext: ciphertext,
-    secretKeyMasked: maskedKey,
-    keyKind: kind,
-    connectedAt,
-    disconnectedAt: null,
-  };
-
   const statements: Statement[] = [];
-  if (accountChanged) {
+  if (plan.accountChanged) {
     for (const table of MIRRORED_TABLES)
       statements.push(db.delete(table).where(eq(table.environment, environment)));
     statements.push(
       db
         .update(syncRuns)
-        .set({ status: 'canceled', error: 'account changed', finishedAt: now })
+        .set({ status: 'canceled', error: 'account changed', finishedAt: plan.now })
         .where(
           and(eq(syncRuns.environment, environment), inArray(syncRuns.status, ['requested', 'running'])),
         ),
     );
   }
-  statements.push(
-    db
-      .insert(connections)
-      .values({ ...values, ...clearWebhook })
-      .onConflictDoUpdate({
-        target: connections.environment,
-        set: { ...values, ...clearWebhook, updatedAt: sql`now()` },
-      }),
-  );
-  if (syncRequested) {
-    statements.push(db.insert(syncRuns).values({ environment, kind: 'full', status: 'requested' }));
-  }
-  statements.push(
-    auditStatement(db, {
-      actor: deps.actor,
-      action: 'connection.connect',
-      environment,
-      target: account.accountId,
-      requestId: deps.requestId,
-      details: {
-        accountId: account.accountId,
-        accountName: account.accountName,
-        maskedKey,
-        keyKind: kind,
-        previousAccountId: previous?.accountId ?? null,
-        accountChanged,
-        syncRequested,
-      },
-    }),
-  );
-  await dbCall('store connection', () => db.batch(statements as [Statement, ...Statement[]]));
-  forgetSigningSecrets(env, environment);
-
-  let previousWebhookEndpoint: EndpointRemoval | null = null;
-  if (oldEndpoint) {
-    previousWebhookEndpoint = oldEndpoint.key
-      ? await removeWebhookEndpoint(stripeFor(deps, oldEndpoint.key), {
-          id: oldEndpoint.id,
-          url: oldEndpoint.url,
-        })
-      : {
-          id: oldEndpoint.id,
-          url: oldEndpoint.url,
-          removed: false,
-          reason: 'the previous key could not be decrypted',
-        };
-    if (!previousWebhookEndpoint.removed) {
-      deps.logger.warn('previous managed webhook endpoint not removed', {
-        environment,
-        endpointId: oldEndpoint.id,
-        reason: previousWebhookEndpoint.reason,
-      });
-    }
-  }
-
-  return {
+  const upsert = db
+    .insert(connections)
+    .values({ ...stored, ...clearWebhook })
+    .onConflictDoUpdate({
+      target: connections.environment,
+      set: { ...stored, ...clearWebhook, updatedAt: sql`now()` },
+    });
+  const audit = auditStatement(ctx, {
+    action: 'connection.connect',
     environment,
-    accountId: account.accountId,
-    accountName: account.accountName,
-    maskedKey,
-    keyKind: kind,
-    connectedAt,
-    previousAccountId: previous?.accountId ?? null,
-    accountChanged,
-    syncRequested,
-    webhookEndpoint:
-      !accountChanged && wasConnected && previous.webhookEndpointId
-        ? { id: previous.webhookEndpointId, url: previous.webhookEndpointUrl }
-        : null,
-    previousWebhookEndpoint,
-  };
+    target: stored.accountId,
+    details: {
+      accountId: stored.accountId,
+      accountName: stored.accountName,
+      maskedKey: stored.secretKeyMasked,
+      keyKind: stored.keyKind,
+      previousAccountId: plan.previous?.accountId ?? null,
+      accountChanged: plan.accountChanged,
+      syncRequested: plan.syncRequested,
+    },
+  });
+  const queueSync = plan.syncRequested
+    ? [db.insert(syncRuns).values({ environment, kind: 'full', status: 'requested' })]
+    : [];
+  return [...statements, upsert, ...queueSync, audit] as unknown as [Statement, ...Statement[]];
+}
+
+/** Best effort: the previous account's managed endpoint, removed with the previous key. */
+async function removePreviousEndpoint(
+  ctx: ServiceContext,
+  environment: Environment,
+  endpoint: { id: string; url: string | null; key: string | null },
+): Promise<EndpointRemoval> {
+  const removal: EndpointRemoval = endpoint.key
+    ? await removeWebhookEndpoint(ctx.stripe.forKey(endpoint.key), { id: endpoint.id, url: endpoint.url })
+    : {
+        id: endpoint.id,
+        url: endpoint.url,
+        removed: false,
+        reason: 'the previous key could not be decrypted',
+      };
+  if (!removal.removed) {
+    ctx.logger.warn('previous managed webhook endpoint not removed', {
+      environment,
+      endpointId: endpoint.id,
+      reason: removal.reason,
+    });
+  }
+  return removal;
 }
 
 async function safeDecrypt(
-  deps: ConnectionDeps,
+  ctx: ServiceContext,
   row: Parameters<typeof decryptSecretKey>[1],
 ): Promise<string | null> {
   try {
-    return await decryptSecretKey(deps.env, row);
+    return await decryptSecretKey(ctx.env, row);
   } catch (err) {
-    deps.logger.warn('stored secret key could not be decrypted', {
+    ctx.logger.warn('stored secret key could not be decrypted', {
       environment: row.environment,
       error: (err as Error).message,
     });

@@ -3,9 +3,9 @@ import { connections, type Environment } from '../../../drizzle/schema';
 import { dbCall } from '../../db/errors';
 import { AppError } from '../../errors';
 import { auditStatement } from '../audit/record-audit';
+import type { ServiceContext } from '../context';
 import { forgetSigningSecrets } from '../webhooks/signing-secrets';
 import { decryptSecretKey, requireConnection } from './repository';
-import { type ConnectionDeps, stripeFor } from './types';
 import { type EndpointRemoval, removeWebhookEndpoint } from './webhook-endpoints';
 
 export interface DisconnectResult {
@@ -27,10 +27,10 @@ export interface DisconnectResult {
  * unless `force` is set, so an endpoint is not left behind by accident.
  */
 export async function disconnectStripeAccount(
-  deps: ConnectionDeps,
+  ctx: ServiceContext,
   input: { environment: Environment; force?: boolean },
 ): Promise<DisconnectResult> {
-  const { db, env } = deps;
+  const { db, env } = ctx;
   const { environment } = input;
   const connection = await requireConnection(db, environment);
 
@@ -44,7 +44,7 @@ export async function disconnectStripeAccount(
       webhookEndpoint = { ...endpoint, removed: false, reason: 'the stored key could not be decrypted' };
     }
     if (key) {
-      webhookEndpoint = await removeWebhookEndpoint(stripeFor(deps, key), endpoint);
+      webhookEndpoint = await removeWebhookEndpoint(ctx.stripe.forKey(key), endpoint);
       if (!webhookEndpoint.removed && !input.force && webhookEndpoint.code === 'STRIPE_UNAVAILABLE') {
         throw new AppError(
           'STRIPE_UNAVAILABLE',
@@ -54,7 +54,7 @@ export async function disconnectStripeAccount(
     }
   }
 
-  const disconnectedAt = new Date(deps.clock.now() * 1000);
+  const disconnectedAt = new Date(ctx.clock.now() * 1000);
   const [updated] = await dbCall('disconnect', () =>
     db.batch([
       db
@@ -71,12 +71,10 @@ export async function disconnectStripeAccount(
         })
         .where(and(eq(connections.environment, environment), isNull(connections.disconnectedAt)))
         .returning({ environment: connections.environment }),
-      auditStatement(db, {
-        actor: deps.actor,
+      auditStatement(ctx, {
         action: 'connection.disconnect',
         environment,
         target: connection.accountId,
-        requestId: deps.requestId,
         details: {
           accountId: connection.accountId,
           maskedKey: connection.secretKeyMasked,
@@ -91,7 +89,7 @@ export async function disconnectStripeAccount(
     throw new AppError('NOT_CONNECTED', `The ${environment} environment is not connected to Stripe`);
   forgetSigningSecrets(env, environment);
   if (webhookEndpoint && !webhookEndpoint.removed) {
-    deps.logger.warn('managed webhook endpoint not removed on disconnect', {
+    ctx.logger.warn('managed webhook endpoint not removed on disconnect', {
       environment,
       endpointId: webhookEndpoint.id,
       reason: webhookEndpoint.reason,

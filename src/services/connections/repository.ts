@@ -1,11 +1,9 @@
 import { eq } from 'drizzle-orm';
-import type Stripe from 'stripe';
 import { connections, type Environment } from '../../../drizzle/schema';
 import { decryptSecret, loadKeyring } from '../../crypto/secret-box';
 import type { Db } from '../../db/client';
 import { dbCall } from '../../db/errors';
 import { AppError } from '../../errors';
-import { createStripeClient, type StripeTarget } from '../../stripe/client';
 
 export type ConnectionRow = typeof connections.$inferSelect;
 export type ActiveConnection = ConnectionRow & { secretKeyCiphertext: string; disconnectedAt: null };
@@ -44,14 +42,4 @@ export async function decryptSecretKey(
 ): Promise<string> {
   const keyring = await loadKeyring(env.PAYWIRE_ENCRYPTION_KEY);
   return decryptSecret(keyring, row.secretKeyCiphertext, secretSlot(row.environment, 'secret_key'));
-}
-
-/** A Stripe client for a connected environment (the entry point for services that call Stripe). */
-export async function stripeClientFor(
-  db: Db,
-  env: StripeTarget & { PAYWIRE_ENCRYPTION_KEY?: string },
-  environment: Environment,
-): Promise<{ stripe: Stripe; connection: ActiveConnection }> {
-  const connection = await requireConnection(db, environment);
-  return { stripe: createStripeClient(await decryptSecretKey(env, connection), env), connection };
 }

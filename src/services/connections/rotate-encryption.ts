@@ -3,9 +3,9 @@ import { connections, type Environment } from '../../../drizzle/schema';
 import { ciphertextVersion, decryptSecret, encryptSecret, loadKeyring } from '../../crypto/secret-box';
 import { dbCall } from '../../db/errors';
 import { auditStatement } from '../audit/record-audit';
+import type { ServiceContext } from '../context';
 import type { Statement } from '../projection/types';
 import { secretSlot } from './repository';
-import type { ConnectionDeps } from './types';
 
 type SecretName = 'secret_key' | 'webhook_secret';
 const COLUMNS = {
@@ -34,8 +34,8 @@ export interface RotationReport {
  * A secret that cannot be decrypted (its key is no longer listed, or it was tampered with) is
  * reported, never overwritten.
  */
-export async function rotateEncryption(deps: ConnectionDeps): Promise<RotationReport> {
-  const { db, env } = deps;
+export async function rotateEncryption(ctx: ServiceContext): Promise<RotationReport> {
+  const { db, env } = ctx;
   const keyring = await loadKeyring(env.PAYWIRE_ENCRYPTION_KEY);
   const rows = await dbCall('read connections', () =>
     db
@@ -92,10 +92,8 @@ export async function rotateEncryption(deps: ConnectionDeps): Promise<RotationRe
     }
   }
   updates.push(
-    auditStatement(db, {
-      actor: deps.actor,
+    auditStatement(ctx, {
       action: 'encryption.rotate',
-      requestId: deps.requestId,
       details: {
         activeVersion: report.activeVersion,
         versionsBefore: report.versionsBefore,

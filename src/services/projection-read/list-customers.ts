@@ -1,9 +1,8 @@
 import { and, desc, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import { customerMappings, customers, type Environment } from '../../../drizzle/schema';
-import type { Db } from '../../db/client';
 import { dbCall } from '../../db/errors';
-import { afterCursor, parseSubject } from '../../db/keyset';
-import { pageOf } from '../../http/pagination';
+import { afterCursor, type PageRequest, pageOf, parseSubject } from '../../db/keyset';
+import type { ServiceContext } from '../context';
 
 export type CustomerRow = typeof customers.$inferSelect & {
   subjectType: string | null;
@@ -12,10 +11,16 @@ export type CustomerRow = typeof customers.$inferSelect & {
 
 /** Mirrored customers with the billing subject mapped to them, newest first. */
 export async function listCustomers(
-  db: Db,
-  environment: Environment,
-  filters: { email?: string; subject?: string; includeDeleted?: boolean; limit: number; cursor?: string },
+  ctx: ServiceContext,
+  filters: PageRequest & {
+    environment: Environment;
+    email?: string;
+    subject?: string;
+    includeDeleted?: boolean;
+  },
 ) {
+  const { db } = ctx;
+  const { environment } = filters;
   const subject = parseSubject(filters.subject);
   const conditions: Array<SQL | undefined> = [
     eq(customers.environment, environment),

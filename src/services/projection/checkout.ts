@@ -48,91 +48,117 @@ export function projectCheckoutSession(input: ProjectionInput): Statement[] {
   const { db, environment, event, object } = input;
   const status = str(object, 'status');
   const paymentStatus = str(object, 'payment_status');
-  const key = eventKey(event, sessionRank(event.type, status, paymentStatus));
-  const metadata = metadataOf(object);
-  const subject = subjectFromMetadata(object) ?? subjectFromClientReference(object);
-  const stripeCustomerId = idOf(object, 'customer');
-  const sessionId = str(object, 'id')!;
-  const checkoutId = metadata[CHECKOUT_ID_KEY];
-  const ourId = checkoutId && UUID.test(checkoutId) ? checkoutId : undefined;
-  const mode = str(object, 'mode') ?? 'payment';
-  const paymentIntentId = idOf(object, 'payment_intent');
-  const completed = status === 'complete';
-
-  const values = {
-    ...(ourId ? { id: ourId } : {}),
-    environment,
-    subjectType: subject?.subjectType ?? null,
-    subjectId: subject?.subjectId ?? null,
-    mode,
-    status: ourStatus(event.type, status),
-    stripeCheckoutSessionId: sessionId,
-    stripeCustomerId,
-    url: str(object, 'url'),
+  const checkoutId = metadataOf(object)[CHECKOUT_ID_KEY];
+  const session: SessionFacts = {
+    key: eventKey(event, sessionRank(event.type, status, paymentStatus)),
+    status,
     paymentStatus,
-    amountTotal: num(object, 'amount_total'),
-    currency: str(object, 'currency'),
-    stripeSubscriptionId: idOf(object, 'subscription'),
-    stripePaymentIntentId: paymentIntentId,
-    completedAt: completed ? new Date(event.created * 1000) : null,
-    expiresAt: toDate(num(object, 'expires_at')),
-    metadata,
-    raw: object,
-    ...recencyValues(key),
+    metadata: metadataOf(object),
+    subject: subjectFromMetadata(object) ?? subjectFromClientReference(object),
+    stripeCustomerId: idOf(object, 'customer'),
+    sessionId: str(object, 'id')!,
+    ourId: checkoutId && UUID.test(checkoutId) ? checkoutId : undefined,
+    mode: str(object, 'mode') ?? 'payment',
+    paymentIntentId: idOf(object, 'payment_intent'),
+    completed: status === 'complete',
   };
-  const statements: Statement[] = [
-    upsertProjected(db, checkoutSessions, {
-      target: ourId
-        ? checkoutSessions.id
-        : [checkoutSessions.environment, checkoutSessions.stripeCheckoutSessionId],
-      values,
-      copy: SESSION_COLUMNS,
-      // Never lose what is already known: the subject, customer and hosted URL of the request row.
-      merge: {
-        subjectType: sql`coalesce(${checkoutSessions.subjectType}, excluded.subject_type)`,
-        subjectId: sql`coalesce(${checkoutSessions.subjectId}, excluded.subject_id)`,
-        stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${checkoutSessions.stripeCustomerId})`,
-        url: sql`coalesce(${checkoutSessions.url}, excluded.url)`,
-      },
-      // a request row of the other environment is never touched
-      also: sql`${checkoutSessions.environment} = excluded.environment`,
-    }),
-  ];
-
+  const statements: Statement[] = [upsertSession(input, session)];
+  const { subject, stripeCustomerId } = session;
   if (subject && stripeCustomerId)
     statements.push(...mapCustomer(db, environment, subject, stripeCustomerId, 'checkout'));
-
   // A completed one-time purchase is a row of payment history (the order recipes key on it).
-  if (mode === 'payment' && (completed || event.type === 'checkout.session.async_payment_failed')) {
-    statements.push(
-      upsertProjected(db, paymentHistory, {
-        target: [paymentHistory.environment, paymentHistory.stripeObjectId],
-        values: {
-          environment,
-          kind: 'checkout_session',
-          stripeObjectId: sessionId,
-          stripeCustomerId,
-          subjectType: subject?.subjectType ?? null,
-          subjectId: subject?.subjectId ?? null,
-          stripePaymentIntentId: paymentIntentId,
-          stripeCheckoutSessionId: sessionId,
-          amount: num(object, 'amount_total') ?? 0,
-          currency: str(object, 'currency') ?? 'usd',
-          status:
-            event.type === 'checkout.session.async_payment_failed' ? 'failed' : (paymentStatus ?? 'unpaid'),
-          occurredAt: new Date(event.created * 1000),
-          metadata,
-          raw: object,
-          ...recencyValues(key),
-        },
-        copy: ['amount', 'currency', 'status', 'metadata', 'raw'],
-        merge: {
-          stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${paymentHistory.stripeCustomerId})`,
-          subjectType: sql`coalesce(${paymentHistory.subjectType}, excluded.subject_type)`,
-          subjectId: sql`coalesce(${paymentHistory.subjectId}, excluded.subject_id)`,
-        },
-      }),
-    );
+  if (
+    session.mode === 'payment' &&
+    (session.completed || event.type === 'checkout.session.async_payment_failed')
+  ) {
+    statements.push(upsertCheckoutPayment(input, session));
   }
   return statements;
+}
+
+interface SessionFacts {
+  key: ReturnType<typeof eventKey>;
+  status: string | null;
+  paymentStatus: string | null;
+  metadata: Record<string, string>;
+  subject: ReturnType<typeof subjectFromMetadata>;
+  stripeCustomerId: string | null;
+  sessionId: string;
+  /** our request row's id, when the session was created through Paywire */
+  ourId: string | undefined;
+  mode: string;
+  paymentIntentId: string | null;
+  completed: boolean;
+}
+
+function upsertSession({ db, environment, event, object }: ProjectionInput, s: SessionFacts): Statement {
+  return upsertProjected(db, checkoutSessions, {
+    target: s.ourId
+      ? checkoutSessions.id
+      : [checkoutSessions.environment, checkoutSessions.stripeCheckoutSessionId],
+    values: {
+      ...(s.ourId ? { id: s.ourId } : {}),
+      environment,
+      subjectType: s.subject?.subjectType ?? null,
+      subjectId: s.subject?.subjectId ?? null,
+      mode: s.mode,
+      status: ourStatus(event.type, s.status),
+      stripeCheckoutSessionId: s.sessionId,
+      stripeCustomerId: s.stripeCustomerId,
+      url: str(object, 'url'),
+      paymentStatus: s.paymentStatus,
+      amountTotal: num(object, 'amount_total'),
+      currency: str(object, 'currency'),
+      stripeSubscriptionId: idOf(object, 'subscription'),
+      stripePaymentIntentId: s.paymentIntentId,
+      completedAt: s.completed ? new Date(event.created * 1000) : null,
+      expiresAt: toDate(num(object, 'expires_at')),
+      metadata: s.metadata,
+      raw: object,
+      ...recencyValues(s.key),
+    },
+    copy: SESSION_COLUMNS,
+    // Never lose what is already known: the subject, customer and hosted URL of the request row.
+    merge: {
+      subjectType: sql`coalesce(${checkoutSessions.subjectType}, excluded.subject_type)`,
+      subjectId: sql`coalesce(${checkoutSessions.subjectId}, excluded.subject_id)`,
+      stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${checkoutSessions.stripeCustomerId})`,
+      url: sql`coalesce(${checkoutSessions.url}, excluded.url)`,
+    },
+    // a request row of the other environment is never touched
+    also: sql`${checkoutSessions.environment} = excluded.environment`,
+  });
+}
+
+function upsertCheckoutPayment(
+  { db, environment, event, object }: ProjectionInput,
+  s: SessionFacts,
+): Statement {
+  return upsertProjected(db, paymentHistory, {
+    target: [paymentHistory.environment, paymentHistory.stripeObjectId],
+    values: {
+      environment,
+      kind: 'checkout_session',
+      stripeObjectId: s.sessionId,
+      stripeCustomerId: s.stripeCustomerId,
+      subjectType: s.subject?.subjectType ?? null,
+      subjectId: s.subject?.subjectId ?? null,
+      stripePaymentIntentId: s.paymentIntentId,
+      stripeCheckoutSessionId: s.sessionId,
+      amount: num(object, 'amount_total') ?? 0,
+      currency: str(object, 'currency') ?? 'usd',
+      status:
+        event.type === 'checkout.session.async_payment_failed' ? 'failed' : (s.paymentStatus ?? 'unpaid'),
+      occurredAt: new Date(event.created * 1000),
+      metadata: s.metadata,
+      raw: object,
+      ...recencyValues(s.key),
+    },
+    copy: ['amount', 'currency', 'status', 'metadata', 'raw'],
+    merge: {
+      stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${paymentHistory.stripeCustomerId})`,
+      subjectType: sql`coalesce(${paymentHistory.subjectType}, excluded.subject_type)`,
+      subjectId: sql`coalesce(${paymentHistory.subjectId}, excluded.subject_id)`,
+    },
+  });
 }

@@ -2,7 +2,18 @@ import { and, eq, notInArray, sql } from 'drizzle-orm';
 import { subscriptionItems, subscriptions } from '../../../drizzle/schema';
 import { mapCustomer } from './customers';
 import { eventKey, keyNewerThanRow, rankOf, recencyValues } from './recency';
-import { bool, idOf, listData, listIsComplete, metadataOf, num, obj, str, toDate } from './stripe-object';
+import {
+  bool,
+  idOf,
+  listData,
+  listIsComplete,
+  metadataOf,
+  num,
+  obj,
+  type StripeObject,
+  str,
+  toDate,
+} from './stripe-object';
 import { subjectFromMetadata } from './subjects';
 import type { ProjectionInput, Statement } from './types';
 import { upsertProjected } from './upsert';
@@ -54,95 +65,115 @@ const ITEM_COLUMNS = [
 
 /** customer.subscription.created|updated|deleted|paused|resumed|trial_will_end, with items. */
 export function projectSubscription(input: ProjectionInput): Statement[] {
-  const { db, environment, event, object } = input;
+  const { db, environment, object } = input;
   const status = str(object, 'status') ?? 'incomplete';
-  const key = eventKey(event, rankOf(status, STATUS_RANK));
-  const stripeSubscriptionId = str(object, 'id')!;
-  const stripeCustomerId = idOf(object, 'customer') ?? '';
   const items = listData(object, 'items');
-  const first = items[0];
-  // Current API versions keep the billing period on the items; older ones on the subscription.
-  const periodStart = num(first, 'current_period_start') ?? num(object, 'current_period_start');
-  const periodEnd = num(first, 'current_period_end') ?? num(object, 'current_period_end');
-  const subject = subjectFromMetadata(object);
-
+  const subscription: SubscriptionFacts = {
+    key: eventKey(input.event, rankOf(status, STATUS_RANK)),
+    status,
+    stripeSubscriptionId: str(object, 'id')!,
+    stripeCustomerId: idOf(object, 'customer') ?? '',
+    items,
+    // Current API versions keep the billing period on the items; older ones on the subscription.
+    periodStart: num(items[0], 'current_period_start') ?? num(object, 'current_period_start'),
+    periodEnd: num(items[0], 'current_period_end') ?? num(object, 'current_period_end'),
+    subject: subjectFromMetadata(object),
+  };
   const statements: Statement[] = [
-    upsertProjected(db, subscriptions, {
-      target: [subscriptions.environment, subscriptions.stripeSubscriptionId],
-      values: {
-        environment,
-        stripeSubscriptionId,
-        stripeCustomerId,
-        subjectType: subject?.subjectType ?? null,
-        subjectId: subject?.subjectId ?? null,
-        status,
-        cancelAtPeriodEnd: bool(object, 'cancel_at_period_end') ?? false,
-        cancelAt: toDate(num(object, 'cancel_at')),
-        canceledAt: toDate(num(object, 'canceled_at')),
-        endedAt: toDate(num(object, 'ended_at')),
-        trialStart: toDate(num(object, 'trial_start')),
-        trialEnd: toDate(num(object, 'trial_end')),
-        currentPeriodStart: toDate(periodStart),
-        currentPeriodEnd: toDate(periodEnd),
-        collectionMethod: str(object, 'collection_method'),
-        latestInvoiceId: idOf(object, 'latest_invoice'),
-        stripePriceId: idOf(first, 'price'),
-        metadata: metadataOf(object),
-        stripeCreated: num(object, 'created'),
-        raw: object,
-        ...recencyValues(key),
-      },
-      copy: SUBSCRIPTION_COLUMNS,
-      merge: {
-        subjectType: sql`coalesce(excluded.subject_type, ${subscriptions.subjectType})`,
-        subjectId: sql`coalesce(excluded.subject_id, ${subscriptions.subjectId})`,
-      },
-    }),
+    upsertSubscription(input, subscription),
+    ...subscription.items.map((item) => upsertItem(input, subscription, item)),
   ];
-
-  for (const item of items) {
-    const price = obj(item, 'price');
-    statements.push(
-      upsertProjected(db, subscriptionItems, {
-        target: [subscriptionItems.environment, subscriptionItems.stripeSubscriptionItemId],
-        values: {
-          environment,
-          stripeSubscriptionItemId: str(item, 'id')!,
-          stripeSubscriptionId,
-          stripePriceId: idOf(item, 'price'),
-          stripeProductId: idOf(price, 'product'),
-          quantity: num(item, 'quantity'),
-          currentPeriodStart: toDate(num(item, 'current_period_start') ?? periodStart),
-          currentPeriodEnd: toDate(num(item, 'current_period_end') ?? periodEnd),
-          metadata: metadataOf(item),
-          raw: item,
-          ...recencyValues(key),
-        },
-        copy: ITEM_COLUMNS,
-      }),
-    );
-  }
-
-  // Items missing from a complete list were removed from the subscription: tombstone them,
-  // but only if this event is newer than what the item row reflects.
-  if (listIsComplete(object, 'items')) {
-    const present = items.map((i) => str(i, 'id')).filter((id): id is string => id != null);
-    statements.push(
-      db
-        .update(subscriptionItems)
-        .set({ deletedAt: new Date(event.created * 1000), ...recencyValues(key) })
-        .where(
-          and(
-            eq(subscriptionItems.environment, environment),
-            eq(subscriptionItems.stripeSubscriptionId, stripeSubscriptionId),
-            present.length > 0 ? notInArray(subscriptionItems.stripeSubscriptionItemId, present) : undefined,
-            keyNewerThanRow(subscriptionItems, key),
-          ),
-        ),
-    );
-  }
-
+  if (listIsComplete(object, 'items')) statements.push(tombstoneRemovedItems(input, subscription));
+  const { subject, stripeCustomerId } = subscription;
   if (subject && stripeCustomerId)
     statements.push(...mapCustomer(db, environment, subject, stripeCustomerId, 'metadata'));
   return statements;
+}
+
+interface SubscriptionFacts {
+  key: ReturnType<typeof eventKey>;
+  status: string;
+  stripeSubscriptionId: string;
+  stripeCustomerId: string;
+  items: StripeObject[];
+  periodStart: number | null;
+  periodEnd: number | null;
+  subject: ReturnType<typeof subjectFromMetadata>;
+}
+
+function upsertSubscription({ db, environment, object }: ProjectionInput, s: SubscriptionFacts): Statement {
+  return upsertProjected(db, subscriptions, {
+    target: [subscriptions.environment, subscriptions.stripeSubscriptionId],
+    values: {
+      environment,
+      stripeSubscriptionId: s.stripeSubscriptionId,
+      stripeCustomerId: s.stripeCustomerId,
+      subjectType: s.subject?.subjectType ?? null,
+      subjectId: s.subject?.subjectId ?? null,
+      status: s.status,
+      cancelAtPeriodEnd: bool(object, 'cancel_at_period_end') ?? false,
+      cancelAt: toDate(num(object, 'cancel_at')),
+      canceledAt: toDate(num(object, 'canceled_at')),
+      endedAt: toDate(num(object, 'ended_at')),
+      trialStart: toDate(num(object, 'trial_start')),
+      trialEnd: toDate(num(object, 'trial_end')),
+      currentPeriodStart: toDate(s.periodStart),
+      currentPeriodEnd: toDate(s.periodEnd),
+      collectionMethod: str(object, 'collection_method'),
+      latestInvoiceId: idOf(object, 'latest_invoice'),
+      stripePriceId: idOf(s.items[0], 'price'),
+      metadata: metadataOf(object),
+      stripeCreated: num(object, 'created'),
+      raw: object,
+      ...recencyValues(s.key),
+    },
+    copy: SUBSCRIPTION_COLUMNS,
+    merge: {
+      subjectType: sql`coalesce(excluded.subject_type, ${subscriptions.subjectType})`,
+      subjectId: sql`coalesce(excluded.subject_id, ${subscriptions.subjectId})`,
+    },
+  });
+}
+
+function upsertItem(
+  { db, environment }: ProjectionInput,
+  s: SubscriptionFacts,
+  item: StripeObject,
+): Statement {
+  return upsertProjected(db, subscriptionItems, {
+    target: [subscriptionItems.environment, subscriptionItems.stripeSubscriptionItemId],
+    values: {
+      environment,
+      stripeSubscriptionItemId: str(item, 'id')!,
+      stripeSubscriptionId: s.stripeSubscriptionId,
+      stripePriceId: idOf(item, 'price'),
+      stripeProductId: idOf(obj(item, 'price'), 'product'),
+      quantity: num(item, 'quantity'),
+      currentPeriodStart: toDate(num(item, 'current_period_start') ?? s.periodStart),
+      currentPeriodEnd: toDate(num(item, 'current_period_end') ?? s.periodEnd),
+      metadata: metadataOf(item),
+      raw: item,
+      ...recencyValues(s.key),
+    },
+    copy: ITEM_COLUMNS,
+  });
+}
+
+/**
+ * Items missing from a complete list were removed from the subscription: tombstone them, but
+ * only if this event is newer than what the item row reflects.
+ */
+function tombstoneRemovedItems({ db, environment, event }: ProjectionInput, s: SubscriptionFacts): Statement {
+  const present = s.items.map((i) => str(i, 'id')).filter((id): id is string => id != null);
+  return db
+    .update(subscriptionItems)
+    .set({ deletedAt: new Date(event.created * 1000), ...recencyValues(s.key) })
+    .where(
+      and(
+        eq(subscriptionItems.environment, environment),
+        eq(subscriptionItems.stripeSubscriptionId, s.stripeSubscriptionId),
+        present.length > 0 ? notInArray(subscriptionItems.stripeSubscriptionItemId, present) : undefined,
+        keyNewerThanRow(subscriptionItems, s.key),
+      ),
+    );
 }

@@ -8,8 +8,8 @@ import {
 } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
 import { dbCall } from '../../db/errors';
-import type { Clock } from '../../http/context';
 import { STRIPE_API_VERSION } from '../../stripe/client';
+import type { ServiceContext } from '../context';
 import { PROJECTED_EVENT_TYPES } from '../projection';
 
 export interface EnvironmentStatus {
@@ -56,13 +56,31 @@ export interface Status {
   environments: Record<Environment, EnvironmentStatus>;
 }
 
+type StatusRows = Awaited<ReturnType<typeof readStatusRows>>;
+
 /**
  * GET /admin/v1/status: what the database says about each environment (no Stripe call, so it
  * answers even when Stripe or a key is broken), read in one round trip.
  */
-export async function getStatus(db: Db, clock: Clock): Promise<Status> {
-  // Per-environment "latest" reads and counts of the (few) pending/failed events only, so the
-  // cost does not grow with the number of processed events.
+export async function getStatus(ctx: ServiceContext): Promise<Status> {
+  const rows = await readStatusRows(ctx.db);
+  const now = ctx.clock.now();
+  const environments = {} as Record<Environment, EnvironmentStatus>;
+  for (const environment of ENVIRONMENTS)
+    environments[environment] = environmentStatus(environment, rows, now);
+  return {
+    generatedAt: new Date(now * 1000),
+    stripeApiVersion: STRIPE_API_VERSION,
+    projectedEventTypes: PROJECTED_EVENT_TYPES.length,
+    environments,
+  };
+}
+
+/**
+ * Connections, the last event and last sync per environment, and counts of the (few) pending
+ * and failed events only, so the cost does not grow with the number of processed events.
+ */
+async function readStatusRows(db: Db) {
   const lastEvent = (environment: Environment) =>
     db
       .select({
@@ -102,66 +120,64 @@ export async function getStatus(db: Db, clock: Clock): Promise<Status> {
         lastSync('live'),
       ]),
   );
-  const lastEvents = [...lastTest, ...lastLive];
-  const lastSyncs = [...syncTest, ...syncLive];
-
-  const now = clock.now();
-  const expectedEvents = [...PROJECTED_EVENT_TYPES].sort().join(',');
-  const environments = {} as Record<Environment, EnvironmentStatus>;
-  for (const environment of ENVIRONMENTS) {
-    const c = connectionRows.find((r) => r.environment === environment) ?? null;
-    const connected = !!c && c.disconnectedAt === null && !!c.secretKeyCiphertext;
-    const last = lastEvents.find((r) => r.environment === environment) ?? null;
-    const counts = Object.fromEntries(
-      eventCounts.filter((r) => r.environment === environment).map((r) => [r.status, Number(r.n)]),
-    ) as Record<string, number>;
-    const sync = lastSyncs.find((r) => r.environment === environment) ?? null;
-    environments[environment] = {
-      environment,
-      connected,
-      account: c ? { id: c.accountId, name: c.accountName } : null,
-      maskedKey: connected ? c.secretKeyMasked : null,
-      keyKind: connected ? c.keyKind : null,
-      connectedAt: c?.connectedAt ?? null,
-      disconnectedAt: c?.disconnectedAt ?? null,
-      webhookEndpoint:
-        connected && c.webhookEndpointId
-          ? {
-              id: c.webhookEndpointId,
-              url: c.webhookEndpointUrl,
-              apiVersion: c.webhookApiVersion,
-              enabledEvents: c.webhookEnabledEvents?.length ?? 0,
-              upToDate:
-                c.webhookApiVersion === STRIPE_API_VERSION &&
-                [...(c.webhookEnabledEvents ?? [])].sort().join(',') === expectedEvents,
-            }
-          : null,
-      events: {
-        lastReceivedAt: last?.receivedAt ?? null,
-        lastEventId: last?.stripeEventId ?? null,
-        lastEventType: last?.type ?? null,
-        lastEventAgeSeconds: last ? Math.max(0, now - Math.floor(last.receivedAt.getTime() / 1000)) : null,
-        pending: counts.pending ?? 0,
-        failed: counts.failed ?? 0,
-      },
-      lastSync: sync
-        ? {
-            id: sync.id,
-            kind: sync.kind,
-            status: sync.status,
-            startedAt: sync.startedAt,
-            finishedAt: sync.finishedAt,
-            counts: sync.counts,
-            drift: sync.drift,
-            error: sync.error,
-          }
-        : null,
-    };
-  }
   return {
-    generatedAt: new Date(now * 1000),
-    stripeApiVersion: STRIPE_API_VERSION,
-    projectedEventTypes: PROJECTED_EVENT_TYPES.length,
-    environments,
+    connectionRows,
+    lastEvents: [...lastTest, ...lastLive],
+    eventCounts,
+    lastSyncs: [...syncTest, ...syncLive],
+  };
+}
+
+function environmentStatus(environment: Environment, rows: StatusRows, now: number): EnvironmentStatus {
+  const c = rows.connectionRows.find((r) => r.environment === environment) ?? null;
+  const connected = !!c && c.disconnectedAt === null && !!c.secretKeyCiphertext;
+  const last = rows.lastEvents.find((r) => r.environment === environment) ?? null;
+  const counts = Object.fromEntries(
+    rows.eventCounts.filter((r) => r.environment === environment).map((r) => [r.status, Number(r.n)]),
+  ) as Record<string, number>;
+  const sync = rows.lastSyncs.find((r) => r.environment === environment) ?? null;
+  return {
+    environment,
+    connected,
+    account: c ? { id: c.accountId, name: c.accountName } : null,
+    maskedKey: connected ? c.secretKeyMasked : null,
+    keyKind: connected ? c.keyKind : null,
+    connectedAt: c?.connectedAt ?? null,
+    disconnectedAt: c?.disconnectedAt ?? null,
+    webhookEndpoint: connected ? endpointStatus(c) : null,
+    events: {
+      lastReceivedAt: last?.receivedAt ?? null,
+      lastEventId: last?.stripeEventId ?? null,
+      lastEventType: last?.type ?? null,
+      lastEventAgeSeconds: last ? Math.max(0, now - Math.floor(last.receivedAt.getTime() / 1000)) : null,
+      pending: counts.pending ?? 0,
+      failed: counts.failed ?? 0,
+    },
+    lastSync: sync
+      ? {
+          id: sync.id,
+          kind: sync.kind,
+          status: sync.status,
+          startedAt: sync.startedAt,
+          finishedAt: sync.finishedAt,
+          counts: sync.counts,
+          drift: sync.drift,
+          error: sync.error,
+        }
+      : null,
+  };
+}
+
+function endpointStatus(c: StatusRows['connectionRows'][number]): EnvironmentStatus['webhookEndpoint'] {
+  if (!c.webhookEndpointId) return null;
+  const expectedEvents = [...PROJECTED_EVENT_TYPES].sort().join(',');
+  return {
+    id: c.webhookEndpointId,
+    url: c.webhookEndpointUrl,
+    apiVersion: c.webhookApiVersion,
+    enabledEvents: c.webhookEnabledEvents?.length ?? 0,
+    upToDate:
+      c.webhookApiVersion === STRIPE_API_VERSION &&
+      [...(c.webhookEnabledEvents ?? [])].sort().join(',') === expectedEvents,
   };
 }

@@ -1,27 +1,31 @@
 import { sql } from 'drizzle-orm';
 import { type Environment, webhookEvents } from '../../../drizzle/schema';
-import type { Db } from '../../db/client';
 import { dbCall, isDbUnreachable, sqlState, toDbError } from '../../db/errors';
 import { AppError } from '../../errors';
-import type { Logger } from '../../logger';
 import { redact } from '../../redact';
+import type { ServiceContext } from '../context';
 import { buildProjection } from '../projection';
 import type { StripeEventLike } from '../projection/stripe-object';
 import type { Statement } from '../projection/types';
+import type { Envelope } from './event-envelope';
 
 export type EventSource = 'webhook' | 'retry' | 'sync';
-export type IngestStatus = 'processed' | 'duplicate' | 'ignored';
+export type IngestStatus = 'processed' | 'duplicate' | 'ignored' | 'failed';
 
 export interface IngestResult {
   status: IngestStatus;
   eventId: string;
   type: string;
+  /** why a `failed` event cannot be processed as it is */
+  reason?: string;
 }
+
+type EventRowInsert = typeof webhookEvents.$inferInsert;
 
 /**
  * Records and projects one Stripe event in ONE database round trip: a single `db.batch`
  * (one transaction over Neon HTTP) that upserts the event row as processed and runs the
- * projection statements.
+ * projection statements (and `alongside`, e.g. the audit entry of an admin retry).
  *
  * - The event row goes first, so a concurrent duplicate delivery waits on its unique index
  *   instead of doing the projection work twice.
@@ -29,48 +33,133 @@ export interface IngestResult {
  *   no-op and every projection statement is a recency-guarded no-op for a key it has seen.
  * - A failed (or stale pending) event is reclaimed by the same upsert.
  * - If the transaction fails, nothing of it is written; the failure is then recorded on the
- *   event row (a second round trip, only on this path) and PROJECTION_FAILED is thrown so
- *   the webhook answers 500 and Stripe retries.
+ *   event row (a second round trip, only on this path). Data Postgres refuses (SQLSTATE class
+ *   22: a number beyond bigint, an impossible date) fails the same way on every retry, so it
+ *   is reported as `failed`; anything else throws PROJECTION_FAILED (500) so Stripe retries.
  */
 export async function ingestEvent(
-  db: Db,
+  ctx: ServiceContext,
+  input: { environment: Environment; event: StripeEventLike; source?: EventSource; alongside?: Statement[] },
+): Promise<IngestResult> {
+  const { db } = ctx;
+  const { environment, event } = input;
+  const base = eventRow(environment, event, input.source ?? 'webhook');
+  const alongside = input.alongside ?? [];
+
+  let projection: Statement[] | null;
+  try {
+    projection = buildProjection({ db, environment, event });
+  } catch (err) {
+    await recordFailure(ctx, base, err);
+    throw new AppError('PROJECTION_FAILED', `Event ${event.id} could not be projected`, { cause: err });
+  }
+
+  if (projection === null) {
+    const record = db
+      .insert(webhookEvents)
+      .values({ ...base, processingStatus: 'ignored', attempts: 1, processedAt: sql`now()` })
+      .onConflictDoNothing()
+      .returning({ id: webhookEvents.id });
+    const [rows] = await dbCall('record ignored event', () => db.batch([record, ...alongside]));
+    return { status: rows.length > 0 ? 'ignored' : 'duplicate', eventId: event.id, type: event.type };
+  }
+
+  try {
+    const [marked] = await db.batch([markProcessed(ctx, base), ...projection, ...alongside]);
+    const processed = (marked as Array<{ id: string }>).length > 0;
+    return { status: processed ? 'processed' : 'duplicate', eventId: event.id, type: event.type };
+  } catch (err) {
+    // The database did not answer: nothing was written and nothing can be recorded; 503
+    // makes Stripe redeliver later.
+    if (isDbUnreachable(err)) throw toDbError(err, 'project event');
+    const reason = await recordFailure(ctx, base, err);
+    if (sqlState(err)?.startsWith('22'))
+      return { status: 'failed', eventId: event.id, type: event.type, reason };
+    throw new AppError('PROJECTION_FAILED', `Event ${event.id} could not be projected`, { cause: err });
+  }
+}
+
+/**
+ * One event's statements for a batch shared with other events (retry-failed): the projection
+ * with the row marking it processed, or, for a type Paywire does not project, the row marking
+ * it ignored. The first statement returns a row only if it changed the event.
+ */
+export function ingestStatements(
+  ctx: ServiceContext,
   environment: Environment,
   event: StripeEventLike,
-  options: { source?: EventSource; logger?: Logger } = {},
+  source: EventSource,
+): { kind: 'processed' | 'ignored'; statements: Statement[] } {
+  const base = eventRow(environment, event, source);
+  const projection = buildProjection({ db: ctx.db, environment, event });
+  if (projection !== null)
+    return { kind: 'processed', statements: [markProcessed(ctx, base), ...projection] };
+  const markIgnored = ctx.db
+    .insert(webhookEvents)
+    .values({ ...base, processingStatus: 'ignored', attempts: 1, processedAt: sql`now()` })
+    .onConflictDoUpdate({
+      target: [webhookEvents.environment, webhookEvents.stripeEventId],
+      set: {
+        processingStatus: 'ignored',
+        attempts: sql`${webhookEvents.attempts} + 1`,
+        lastError: null,
+        processedAt: sql`now()`,
+      },
+      setWhere: sql`${webhookEvents.processingStatus} in ('failed', 'pending')`,
+    })
+    .returning({ id: webhookEvents.id });
+  return { kind: 'ignored', statements: [markIgnored] };
+}
+
+/**
+ * A validly signed body that is not a well-formed event, or that Postgres cannot hold: recorded
+ * as `failed` with the reason and the raw body (so nothing signed is ever lost), never projected.
+ * Without a usable id it is keyed by the body's SHA-256, so a redelivery is one row.
+ */
+export async function recordMalformedEvent(
+  ctx: ServiceContext,
+  input: { environment: Environment; rawBody: string; envelope: Extract<Envelope, { ok: false }> },
 ): Promise<IngestResult> {
-  const source = options.source ?? 'webhook';
-  const base = {
+  const { environment, rawBody, envelope } = input;
+  const { partial } = envelope;
+  const eventId = partial.id ?? `invalid_${(await sha256Hex(rawBody)).slice(0, 40)}`;
+  const type = partial.type ?? 'invalid';
+  const hasNul = rawBody.includes('\u0000');
+  const row: EventRowInsert = {
+    environment,
+    stripeEventId: eventId,
+    type,
+    livemode: partial.livemode ?? environment === 'live',
+    apiVersion: partial.api_version ?? null,
+    stripeCreated: partial.created ?? 0,
+    objectId: null,
+    source: 'webhook',
+    payload: envelope.storable,
+    rawBody: hasNul ? base64Utf8(rawBody) : rawBody,
+    rawBodyEncoding: hasNul ? 'base64' : 'utf8',
+  };
+  ctx.logger.warn('malformed signed event recorded as failed', { eventId, type, reason: envelope.reason });
+  await upsertFailed(ctx, row, `malformed event: ${envelope.reason}`);
+  return { status: 'failed', eventId, type, reason: envelope.reason };
+}
+
+function eventRow(environment: Environment, event: StripeEventLike, source: EventSource): EventRowInsert {
+  const objectId = event.data?.object?.id;
+  return {
     environment,
     stripeEventId: event.id,
     type: event.type,
     livemode: event.livemode,
     apiVersion: event.api_version ?? null,
     stripeCreated: event.created,
-    objectId: typeof event.data?.object?.id === 'string' ? (event.data.object.id as string) : null,
+    objectId: typeof objectId === 'string' ? objectId : null,
     source,
     payload: event,
   };
+}
 
-  let projection: Statement[] | null;
-  try {
-    projection = buildProjection({ db, environment, event });
-  } catch (err) {
-    await recordFailure(db, base, err, options.logger);
-    throw new AppError('PROJECTION_FAILED', `Event ${event.id} could not be projected`, { cause: err });
-  }
-
-  if (projection === null) {
-    const rows = await dbCall('record ignored event', () =>
-      db
-        .insert(webhookEvents)
-        .values({ ...base, processingStatus: 'ignored', attempts: 1, processedAt: sql`now()` })
-        .onConflictDoNothing()
-        .returning({ id: webhookEvents.id }),
-    );
-    return { status: rows.length > 0 ? 'ignored' : 'duplicate', eventId: event.id, type: event.type };
-  }
-
-  const markProcessed = db
+function markProcessed(ctx: ServiceContext, base: EventRowInsert) {
+  return ctx.db
     .insert(webhookEvents)
     .values({ ...base, processingStatus: 'processed', attempts: 1, processedAt: sql`now()` })
     .onConflictDoUpdate({
@@ -80,46 +169,39 @@ export async function ingestEvent(
         attempts: sql`${webhookEvents.attempts} + 1`,
         processedAt: sql`now()`,
         lastError: null,
-        source,
+        source: base.source,
         claimToken: null,
         claimedAt: null,
       },
       setWhere: sql`${webhookEvents.processingStatus} <> 'processed'`,
     })
     .returning({ id: webhookEvents.id });
-
-  try {
-    const [marked] = await db.batch([markProcessed, ...projection]);
-    const processed = (marked as Array<{ id: string }>).length > 0;
-    return { status: processed ? 'processed' : 'duplicate', eventId: event.id, type: event.type };
-  } catch (err) {
-    // The database did not answer: nothing was written and nothing can be recorded; 503
-    // makes Stripe redeliver later.
-    if (isDbUnreachable(err)) throw toDbError(err, 'project event');
-    await recordFailure(db, base, err, options.logger);
-    throw new AppError('PROJECTION_FAILED', `Event ${event.id} could not be projected`, { cause: err });
-  }
 }
 
-async function recordFailure(
-  db: Db,
-  base: typeof webhookEvents.$inferInsert,
-  err: unknown,
-  logger: Logger | undefined,
-): Promise<void> {
+async function recordFailure(ctx: ServiceContext, base: EventRowInsert, err: unknown): Promise<string> {
   const message = redact(describe(err)).slice(0, 2000);
-  logger?.error('event projection failed', { eventId: base.stripeEventId, type: base.type, error: message });
+  ctx.logger.error('event projection failed', {
+    eventId: base.stripeEventId,
+    type: base.type,
+    error: message,
+  });
+  await upsertFailed(ctx, base, message);
+  return message;
+}
+
+/** Marks the event failed (inserting it if new), unless it was processed meanwhile. */
+async function upsertFailed(ctx: ServiceContext, row: EventRowInsert, message: string): Promise<void> {
   await dbCall('record failed event', () =>
-    db
+    ctx.db
       .insert(webhookEvents)
-      .values({ ...base, processingStatus: 'failed', attempts: 1, lastError: message })
+      .values({ ...row, processingStatus: 'failed', attempts: 1, lastError: message })
       .onConflictDoUpdate({
         target: [webhookEvents.environment, webhookEvents.stripeEventId],
         set: {
           processingStatus: 'failed',
           attempts: sql`${webhookEvents.attempts} + 1`,
           lastError: message,
-          source: base.source,
+          source: row.source,
         },
         setWhere: sql`${webhookEvents.processingStatus} <> 'processed'`,
       }),
@@ -133,4 +215,15 @@ function describe(err: unknown): string {
   const state = sqlState(err);
   const message = cause instanceof Error ? cause.message : err.message;
   return `${state ? `[${state}] ` : ''}${message}`;
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function base64Utf8(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
 }

@@ -1,9 +1,8 @@
 import type { Environment } from '../../../drizzle/schema';
+import type { Config } from '../../config';
 import { decryptSecret, loadKeyring } from '../../crypto/secret-box';
-import type { Db } from '../../db/client';
-import type { Bindings } from '../../env';
-import type { Logger } from '../../logger';
 import { findConnection, secretSlot } from '../connections/repository';
+import type { ServiceContext } from '../context';
 
 /**
  * Webhook signing secrets of an environment: the managed endpoint's secret (stored encrypted on
@@ -28,17 +27,18 @@ interface Entry {
 }
 const cache = new Map<string, Entry>();
 
-function cacheKey(env: Bindings, environment: Environment) {
+function cacheKey(env: Pick<Config, 'DATABASE_URL'>, environment: Environment) {
   return `${env.DATABASE_URL}|${environment}`;
 }
 
-export function forgetSigningSecrets(env: Bindings, environment: Environment) {
+export function forgetSigningSecrets(env: Pick<Config, 'DATABASE_URL'>, environment: Environment) {
   cache.delete(cacheKey(env, environment));
 }
 
-async function loadSecrets(db: Db, env: Bindings, environment: Environment): Promise<string[]> {
+async function loadSecrets(ctx: ServiceContext, environment: Environment): Promise<string[]> {
+  const { env } = ctx;
   const secrets: string[] = [];
-  const connection = await findConnection(db, environment);
+  const connection = await findConnection(ctx.db, environment);
   if (connection?.webhookSecretCiphertext) {
     const keyring = await loadKeyring(env.PAYWIRE_ENCRYPTION_KEY);
     secrets.push(
@@ -55,30 +55,29 @@ async function loadSecrets(db: Db, env: Bindings, environment: Environment): Pro
 }
 
 export async function signingSecrets(
-  db: Db,
-  env: Bindings,
+  ctx: ServiceContext,
   environment: Environment,
-  options: { fresh?: boolean; defer?: (work: Promise<unknown>) => void; logger?: Logger } = {},
+  options: { fresh?: boolean } = {},
 ): Promise<{ secrets: string[]; cached: boolean }> {
-  const key = cacheKey(env, environment);
+  const key = cacheKey(ctx.env, environment);
   const entry = cache.get(key);
   const age = entry ? Date.now() - entry.loadedAt : Number.POSITIVE_INFINITY;
   if (entry && age < (options.fresh ? REFRESH_MS : TTL_MS)) return { secrets: entry.secrets, cached: true };
-  if (entry && !options.fresh && options.defer && age < MAX_STALE_MS) {
+  if (entry && !options.fresh && age < MAX_STALE_MS) {
     if (!entry.refreshing) {
       entry.refreshing = true;
-      options.defer(
-        loadSecrets(db, env, environment)
+      ctx.defer(
+        loadSecrets(ctx, environment)
           .then((secrets) => cache.set(key, { secrets, loadedAt: Date.now() }))
           .catch((err: unknown) => {
             entry.refreshing = false;
-            options.logger?.warn('signing secret refresh failed', { environment, error: String(err) });
+            ctx.logger.warn('signing secret refresh failed', { environment, error: String(err) });
           }),
       );
     }
     return { secrets: entry.secrets, cached: true };
   }
-  const secrets = await loadSecrets(db, env, environment);
+  const secrets = await loadSecrets(ctx, environment);
   cache.set(key, { secrets, loadedAt: Date.now() });
   return { secrets, cached: false };
 }

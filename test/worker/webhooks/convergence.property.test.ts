@@ -10,14 +10,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createDb } from '../../../src/db/client';
 import { ingestEvent } from '../../../src/services/webhooks/ingest-event';
 import { catalogLifecycle, paymentLifecycle, subscriptionLifecycle } from '../../shared/lifecycles';
 import type { TestEvent } from '../../shared/stripe-events';
+import { serviceContextFor } from '../support/service-context';
 import { isolatedEnv, sqlFor } from '../support/worker';
 
 const env = isolatedEnv();
-const db = createDb(env);
+const ctx = serviceContextFor(env);
 const sql = sqlFor(env);
 const RUNS = Number(process.env.PAYWIRE_PROPERTY_RUNS ?? 0) || 200;
 
@@ -64,7 +64,7 @@ async function snapshot(tag: string): Promise<Record<string, unknown[]>> {
 
 async function deliver(events: TestEvent[]) {
   for (const e of events) {
-    const result = await ingestEvent(db, 'test', e);
+    const result = await ingestEvent(ctx, { environment: 'test', event: e });
     expect(['processed', 'duplicate']).toContain(result.status);
   }
 }

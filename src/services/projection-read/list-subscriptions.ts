@@ -1,9 +1,8 @@
 import { and, desc, eq, exists, inArray, isNull, type SQL } from 'drizzle-orm';
 import { type Environment, subscriptionItems, subscriptions } from '../../../drizzle/schema';
-import type { Db } from '../../db/client';
 import { dbCall } from '../../db/errors';
-import { afterCursor, parseSubject } from '../../db/keyset';
-import { pageOf } from '../../http/pagination';
+import { afterCursor, type PageRequest, pageOf, parseSubject } from '../../db/keyset';
+import type { ServiceContext } from '../context';
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect & {
   items: Array<typeof subscriptionItems.$inferSelect>;
@@ -11,18 +10,18 @@ export type SubscriptionRow = typeof subscriptions.$inferSelect & {
 
 /** Mirrored subscriptions with their items, newest first. */
 export async function listSubscriptions(
-  db: Db,
-  environment: Environment,
-  filters: {
+  ctx: ServiceContext,
+  filters: PageRequest & {
+    environment: Environment;
     status?: string;
     customer?: string;
     subject?: string;
     price?: string;
     includeDeleted?: boolean;
-    limit: number;
-    cursor?: string;
   },
 ) {
+  const { db } = ctx;
+  const { environment } = filters;
   const subject = parseSubject(filters.subject);
   const conditions: Array<SQL | undefined> = [
     eq(subscriptions.environment, environment),

@@ -1,0 +1,11 @@
+/**
+ * Text Postgres cannot hold in a text or jsonb value: NUL, and UTF-16 surrogates without their
+ * pair (they have no UTF-8 form). Inputs are checked against this at the edge, so such input is
+ * a 400 (or, for a signed Stripe event, a recorded failure), never a database error.
+ */
+export const UNSTORABLE_TEXT =
+  /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function isStorableText(text: string): boolean {
+  return !UNSTORABLE_TEXT.test(text);
+}

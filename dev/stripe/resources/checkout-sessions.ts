@@ -4,6 +4,7 @@ import { setCheckoutExpiry, startSubscription } from '../billing';
 import { attachPaymentMethod, buildPaymentMethod, TEST_PAYMENT_METHODS } from '../cards';
 import { buildPrice, buildProduct, currencyParam, recurringShape } from '../catalog';
 import type { Ctx } from '../context';
+import { createCustomer } from '../customers';
 import { invalidRequest, missingParam, noSuchResource } from '../errors';
 import { emitEvent, previousAttributes, updateWithEvent } from '../events';
 import { registerIncludable } from '../expand';
@@ -28,7 +29,6 @@ import {
 } from '../params';
 import { confirmPaymentIntent, createPaymentIntent, settleProcessingIntent } from '../payments';
 import { type CardBehavior, clone } from '../store';
-import { createCustomer } from './customers';
 
 /** How a simulated customer pays on the hosted page or through the control API. */
 export type CheckoutPaymentMethod = 'card_ok' | 'card_declined' | 'insufficient_funds' | 'async';

@@ -1,11 +1,9 @@
 import type Stripe from 'stripe';
 import { type ApiRequest, type ApiRoute, pathParam, route } from '../api';
-import { cancelSubscriptionNow } from '../billing';
 import { attachPaymentMethod, resolvePaymentMethodParam } from '../cards';
-import type { Ctx } from '../context';
+import { buildCustomer, deleteCustomer } from '../customers';
 import { invalidRequest } from '../errors';
 import { emitEvent, updateWithEvent } from '../events';
-import { deterministicBase62, newId } from '../ids';
 import { paginate } from '../list';
 import {
   applyMetadata,
@@ -21,7 +19,6 @@ import {
   str,
   stringArray,
 } from '../params';
-import { clone } from '../store';
 
 const addressShape = {
   city: emptyable(str()),
@@ -72,48 +69,6 @@ const createShape = {
   tax_exempt: emptyable(oneOf(['exempt', 'none', 'reverse'])),
   balance: int(),
 };
-
-/** Builds a customer with the field set of the pinned API version. */
-export function buildCustomer(ctx: Ctx, fields: Partial<Stripe.Customer> = {}): Stripe.Customer {
-  const id = newId('customer');
-  return {
-    id,
-    object: 'customer',
-    address: null,
-    balance: 0,
-    created: ctx.book.now(),
-    currency: null,
-    default_source: null,
-    delinquent: false,
-    description: null,
-    discount: null,
-    email: null,
-    invoice_prefix: deterministicBase62(id, 8).toUpperCase(),
-    invoice_settings: {
-      custom_fields: null,
-      default_payment_method: null,
-      footer: null,
-      rendering_options: null,
-    },
-    livemode: ctx.book.livemode,
-    metadata: {},
-    name: null,
-    next_invoice_sequence: 1,
-    phone: null,
-    preferred_locales: [],
-    shipping: null,
-    tax_exempt: 'none',
-    test_clock: null,
-    ...fields,
-  };
-}
-
-/** Creates a customer and emits `customer.created`. */
-export function createCustomer(ctx: Ctx, fields: Partial<Stripe.Customer> = {}): Stripe.Customer {
-  const customer = ctx.book.customers.insert(buildCustomer(ctx, fields));
-  emitEvent(ctx, 'customer.created', customer);
-  return customer;
-}
 
 function create(req: ApiRequest) {
   const { ctx } = req;
@@ -202,19 +157,6 @@ function invalidRequestNotAttached(pmId: string) {
     `The customer does not have a payment method with the ID ${pmId}. The payment method must be attached to the customer.`,
     'invoice_settings[default_payment_method]',
   );
-}
-
-/** Deletes a customer: cancels its subscriptions (each emits `customer.subscription.deleted`). */
-export function deleteCustomer(ctx: Ctx, customer: Stripe.Customer): void {
-  for (const sub of ctx.book.subscriptions.values()) {
-    if (sub.customer === customer.id && sub.status !== 'canceled' && sub.status !== 'incomplete_expired') {
-      cancelSubscriptionNow(ctx, sub, { reason: 'cancellation_requested' });
-    }
-  }
-  const snapshot = clone(customer);
-  ctx.book.customers.delete(customer.id);
-  ctx.book.deletedCustomers.add(customer.id);
-  emitEvent(ctx, 'customer.deleted', snapshot);
 }
 
 function del(req: ApiRequest) {

@@ -1,10 +1,10 @@
 import type Stripe from 'stripe';
 import { cancelSubscriptionNow, currentPeriodEnd } from './billing';
+import { type CheckoutPaymentMethod, completeCheckoutSession } from './checkout';
 import { AUTOMATIC, makeCtx } from './context';
 import type { Emulator } from './emulator';
 import { StripeApiError } from './errors';
 import { updateWithEvent } from './events';
-import { type CheckoutPaymentMethod, completeCheckoutSession } from './resources/checkout-sessions';
 import type { Book } from './store';
 
 /**

@@ -1,16 +1,16 @@
 import { advanceClock, runDueWork } from './billing';
+import {
+  type CheckoutPaymentMethod,
+  completeCheckoutSession,
+  expireCheckoutSession,
+  settleAsyncCheckoutPayment,
+} from './checkout';
 import { AUTOMATIC, makeCtx } from './context';
 import { deliveryView } from './delivery';
 import type { Emulator } from './emulator';
 import { invalidRequest, StripeApiError } from './errors';
 import { FLOWS, runTrigger, type TriggerOptions } from './flows';
 import { parsePermissions } from './permissions';
-import {
-  type CheckoutPaymentMethod,
-  completeCheckoutSession,
-  expireCheckoutSession,
-  settleAsyncCheckoutPayment,
-} from './resources/checkout-sessions';
 import type { Book, DeliveryMode } from './store';
 
 /**

@@ -1,16 +1,16 @@
 import type Stripe from 'stripe';
 import type { ApiHandler } from './api';
 import { advanceClock, currentPeriodEnd, INVOICE_FINALIZE_DELAY } from './billing';
-import type { Ctx } from './context';
-import { invalidRequest, StripeApiError } from './errors';
-import { toForm } from './form';
-import { newId } from './ids';
 import {
   type CheckoutCompletion,
   type CheckoutPaymentMethod,
   completeCheckoutSession,
   settleAsyncCheckoutPayment,
-} from './resources/checkout-sessions';
+} from './checkout';
+import type { Ctx } from './context';
+import { invalidRequest, StripeApiError } from './errors';
+import { toForm } from './form';
+import { newId } from './ids';
 import { Router } from './router';
 import { apiRoutes } from './routes';
 

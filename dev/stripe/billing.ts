@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { AUTOMATIC, type Ctx, type EmulatorRuntime, makeCtx } from './context';
+import type { Ctx } from './context';
 import { invalidRequest } from './errors';
 import { emitEvent, previousAttributes, updateWithEvent } from './events';
 import { newId } from './ids';
@@ -835,24 +835,17 @@ export function invoiceSubscriptionNow(ctx: Ctx, sub: Stripe.Subscription): Stri
 }
 
 // ---------------------------------------------------------------------------------------------
-// Time: everything that happens on its own when the clock reaches it
+// Time: what billing has scheduled (the clock module runs it when due)
 // ---------------------------------------------------------------------------------------------
 
-interface DueWork {
-  at: number;
-  run: (ctx: Ctx) => void;
-}
+/** Offers one piece of scheduled work: `run` is due at `at` (Unix seconds of the book). */
+export type ConsiderDueWork = (at: number, run: (ctx: Ctx) => void) => void;
 
-function nextDueWork(book: Book, until: number): DueWork | undefined {
-  let best: DueWork | undefined;
-  const consider = (at: number, run: (ctx: Ctx) => void) => {
-    if (at <= until && (!best || at < best.at)) best = { at, run };
-  };
-  for (const session of book.checkoutSessions.values()) {
-    if (session.status === 'open') {
-      consider(session.expires_at, (ctx) => expireCheckoutSessionAuto(ctx, session));
-    }
-  }
+/**
+ * Offers everything billing has scheduled to `consider`: incomplete expiries, trial notices,
+ * renewals and cancellations, draft finalizations and payment retries, in that order.
+ */
+export function considerBillingWork(book: Book, consider: ConsiderDueWork): void {
   for (const sub of book.subscriptions.values()) {
     const state = book.subscriptionState.get(sub.id);
     if (sub.status === 'incomplete') {
@@ -884,42 +877,4 @@ function nextDueWork(book: Book, until: number): DueWork | undefined {
       consider(invoice.next_payment_attempt, (ctx) => attemptInvoicePayment(ctx, invoice));
     }
   }
-  return best;
-}
-
-/** Hook set by the checkout module (avoids an import cycle). */
-let expireCheckoutSessionAuto: (ctx: Ctx, session: Stripe.Checkout.Session) => void = () => {};
-export function setCheckoutExpiry(fn: typeof expireCheckoutSessionAuto): void {
-  expireCheckoutSessionAuto = fn;
-}
-
-/**
- * Runs everything due up to `until` in time order, each at the second it was due (events carry
- * that time). Returns the events emitted.
- */
-export function runDueWork(runtime: EmulatorRuntime, book: Book, until = book.now()): Ctx['emitted'] {
-  const emitted: Ctx['emitted'] = [];
-  for (let guard = 0; guard < 100_000; guard++) {
-    const work = nextDueWork(book, until);
-    if (!work) break;
-    book.frozenNow = work.at;
-    try {
-      const ctx = makeCtx(book, runtime, AUTOMATIC);
-      work.run(ctx);
-      emitted.push(...ctx.emitted);
-    } finally {
-      book.frozenNow = undefined;
-    }
-  }
-  return emitted;
-}
-
-/** Moves a book's clock forward and processes trials, renewals, retries and expiries on the way. */
-export function advanceClock(runtime: EmulatorRuntime, book: Book, seconds: number): Ctx['emitted'] {
-  if (!Number.isFinite(seconds) || seconds < 0)
-    throw invalidRequest('seconds must be a non-negative number', 'seconds');
-  const emitted = runDueWork(runtime, book, book.now());
-  book.clockOffset += Math.floor(seconds);
-  emitted.push(...runDueWork(runtime, book, book.now()));
-  return emitted;
 }

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { setCheckoutExpiry, startSubscription } from './billing';
+import { startSubscription } from './billing';
 import { attachPaymentMethod, buildPaymentMethod, TEST_PAYMENT_METHODS } from './cards';
 import type { Ctx } from './context';
 import { createCustomer } from './customers';
@@ -287,5 +287,3 @@ export function expireCheckoutSession(ctx: Ctx, session: Stripe.Checkout.Session
   session.url = null;
   emitEvent(ctx, 'checkout.session.expired', session);
 }
-
-setCheckoutExpiry((ctx, session) => expireCheckoutSession(ctx, session));

@@ -1,10 +1,10 @@
-import { advanceClock, runDueWork } from './billing';
 import {
   type CheckoutPaymentMethod,
   completeCheckoutSession,
   expireCheckoutSession,
   settleAsyncCheckoutPayment,
 } from './checkout';
+import { advanceClock, runDueWork } from './clock';
 import { AUTOMATIC, makeCtx } from './context';
 import { deliveryView } from './delivery';
 import type { Emulator } from './emulator';

@@ -1,12 +1,13 @@
 import type Stripe from 'stripe';
 import type { ApiHandler } from './api';
-import { advanceClock, currentPeriodEnd, INVOICE_FINALIZE_DELAY } from './billing';
+import { currentPeriodEnd, INVOICE_FINALIZE_DELAY } from './billing';
 import {
   type CheckoutCompletion,
   type CheckoutPaymentMethod,
   completeCheckoutSession,
   settleAsyncCheckoutPayment,
 } from './checkout';
+import { advanceClock } from './clock';
 import type { Ctx } from './context';
 import { invalidRequest, StripeApiError } from './errors';
 import { toForm } from './form';

@@ -7,10 +7,10 @@ import {
   currentPeriodStart,
   invoiceSubscriptionNow,
   replaceSubscriptionItems,
-  runDueWork,
   startSubscription,
 } from '../billing';
 import { behaviorOf, resolvePaymentMethodParam } from '../cards';
+import { runDueWork } from '../clock';
 import type { Ctx } from '../context';
 import { cardError, invalidRequest, missingParam } from '../errors';
 import { emitEvent, previousAttributes } from '../events';

@@ -1,0 +1,61 @@
+import { considerBillingWork } from './billing';
+import { expireCheckoutSession } from './checkout';
+import { AUTOMATIC, type Ctx, type EmulatorRuntime, makeCtx } from './context';
+import { invalidRequest } from './errors';
+import type { Book } from './store';
+
+/**
+ * Time: everything that happens on its own when a book's clock reaches it (checkout expiries,
+ * and what billing scheduled). Runs before every API request and when the clock is advanced.
+ */
+
+interface DueWork {
+  at: number;
+  run: (ctx: Ctx) => void;
+}
+
+/** The earliest work due by `until`; on a tie, the first offered (sessions, then billing). */
+function nextDueWork(book: Book, until: number): DueWork | undefined {
+  let best: DueWork | undefined;
+  const consider = (at: number, run: (ctx: Ctx) => void) => {
+    if (at <= until && (!best || at < best.at)) best = { at, run };
+  };
+  for (const session of book.checkoutSessions.values()) {
+    if (session.status === 'open') {
+      consider(session.expires_at, (ctx) => expireCheckoutSession(ctx, session));
+    }
+  }
+  considerBillingWork(book, consider);
+  return best;
+}
+
+/**
+ * Runs everything due up to `until` in time order, each at the second it was due (events carry
+ * that time). Returns the events emitted.
+ */
+export function runDueWork(runtime: EmulatorRuntime, book: Book, until = book.now()): Ctx['emitted'] {
+  const emitted: Ctx['emitted'] = [];
+  for (let guard = 0; guard < 100_000; guard++) {
+    const work = nextDueWork(book, until);
+    if (!work) break;
+    book.frozenNow = work.at;
+    try {
+      const ctx = makeCtx(book, runtime, AUTOMATIC);
+      work.run(ctx);
+      emitted.push(...ctx.emitted);
+    } finally {
+      book.frozenNow = undefined;
+    }
+  }
+  return emitted;
+}
+
+/** Moves a book's clock forward and processes trials, renewals, retries and expiries on the way. */
+export function advanceClock(runtime: EmulatorRuntime, book: Book, seconds: number): Ctx['emitted'] {
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw invalidRequest('seconds must be a non-negative number', 'seconds');
+  const emitted = runDueWork(runtime, book, book.now());
+  book.clockOffset += Math.floor(seconds);
+  emitted.push(...runDueWork(runtime, book, book.now()));
+  return emitted;
+}

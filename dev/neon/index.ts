@@ -7,6 +7,8 @@ export { DEFAULT_DATABASE, startNeonEndpoint } from './server.ts';
 export type {
   BackendOptions,
   EndpointStats,
+  LostResponseFault,
+  LostResponseInput,
   NeonEndpoint,
   NeonEndpointOptions,
   SqlExecutor,

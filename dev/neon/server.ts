@@ -19,6 +19,8 @@ import {
 import {
   type Backend,
   type EndpointStats,
+  type LostResponseFault,
+  type LostResponseInput,
   type NeonEndpoint,
   type NeonEndpointOptions,
   PostgresError,
@@ -141,6 +143,42 @@ export async function startNeonEndpoint(opts: NeonEndpointOptions): Promise<Neon
     req.socket.destroy();
   }
 
+  // Lost responses: the statements ran (a batch committed), then the connection dies before
+  // the answer is sent — the case where a client's retry meets its own earlier write.
+  let lostResponses: LostResponseFault[] = [];
+  let faultSeq = 0;
+
+  function loseResponses(input: LostResponseInput): LostResponseFault {
+    const times = input.times ?? 1;
+    if (!Number.isInteger(times) || times < 1) throw new RangeError('times must be a positive integer');
+    const fault: LostResponseFault = {
+      id: `lost_${++faultSeq}`,
+      database: input.database ?? null,
+      only: input.only ?? 'batch',
+      remaining: times,
+      hits: 0,
+    };
+    lostResponses.push(fault);
+    log(
+      `fault: the next ${times} ${fault.only} response(s) for ${fault.database ?? 'any database'} will be lost after running`,
+    );
+    return fault;
+  }
+
+  /** Consumes one armed fault matching this request, if any. */
+  function takeLostResponse(database: string, kind: 'batch' | 'query'): LostResponseFault | undefined {
+    const fault = lostResponses.find(
+      (f) =>
+        f.remaining > 0 &&
+        (f.database === null || f.database === database) &&
+        (f.only === 'any' || f.only === kind),
+    );
+    if (!fault) return undefined;
+    fault.remaining--;
+    fault.hits++;
+    return fault;
+  }
+
   async function handleSql(req: IncomingMessage, res: ServerResponse) {
     if (outage.all) return dropConnection(req);
     let target: ReturnType<typeof parseConnectionString> | undefined;
@@ -190,6 +228,11 @@ export async function startNeonEndpoint(opts: NeonEndpointOptions): Promise<Neon
         if (options.tx.isolationLevel) headers['Neon-Batch-Isolation-Level'] = options.tx.isolationLevel;
       }
       log(`sql: ${database} ${what} ok ${Math.round(performance.now() - t0)} ms`);
+      const lost = takeLostResponse(database, payload.kind === 'batch' ? 'batch' : 'query');
+      if (lost) {
+        log(`sql: ${database} ${what} committed; response lost (fault ${lost.id})`);
+        return dropConnection(req);
+      }
       sendJson(
         res,
         200,
@@ -237,8 +280,46 @@ export async function startNeonEndpoint(opts: NeonEndpointOptions): Promise<Neon
         setOutage(o.on, (o.database as string | null | undefined) ?? undefined);
         return sendJson(res, 200, { ok: true, all: outage.all, databases: [...outage.databases] });
       }
+      case 'GET /_neon/lost-responses':
+        return sendJson(res, 200, { data: lostResponses });
+      case 'DELETE /_neon/lost-responses':
+        lostResponses = [];
+        return sendJson(res, 200, { ok: true });
+      case 'POST /_neon/lost-responses': {
+        let input: unknown;
+        try {
+          input = body.ok ? JSON.parse(body.text || '{}') : undefined;
+        } catch {
+          input = undefined;
+        }
+        const o = input as { database?: unknown; only?: unknown; times?: unknown } | undefined;
+        if (
+          !o ||
+          typeof o !== 'object' ||
+          (o.database !== undefined && o.database !== null && typeof o.database !== 'string') ||
+          (o.only !== undefined && o.only !== 'batch' && o.only !== 'query' && o.only !== 'any') ||
+          (o.times !== undefined && (!Number.isInteger(o.times) || (o.times as number) < 1))
+        ) {
+          return sendJson(res, 400, {
+            message:
+              'expected JSON {"database"?: string, "only"?: "batch" | "query" | "any", "times"?: positive integer}',
+          });
+        }
+        const fault = loseResponses({
+          database: (o.database as string | null | undefined) ?? undefined,
+          only: o.only as LostResponseInput['only'],
+          times: o.times as number | undefined,
+        });
+        return sendJson(res, 200, fault);
+      }
     }
-    const known = ['/_neon/health', '/_neon/stats', '/_neon/stats/reset', '/_neon/outage'];
+    const known = [
+      '/_neon/health',
+      '/_neon/stats',
+      '/_neon/stats/reset',
+      '/_neon/outage',
+      '/_neon/lost-responses',
+    ];
     if (known.includes(url.pathname.replace(/\/+$/, ''))) {
       return sendJson(res, 405, { message: `method ${req.method} not allowed for ${url.pathname}` });
     }
@@ -315,6 +396,11 @@ export async function startNeonEndpoint(opts: NeonEndpointOptions): Promise<Neon
     stats: getStats,
     resetStats: () => stats.clear(),
     setOutage,
+    loseResponses,
+    lostResponseFaults: () => lostResponses.map((f) => ({ ...f })),
+    clearLostResponses: () => {
+      lostResponses = [];
+    },
     async executor(database = DEFAULT_DATABASE) {
       return (await backend.open(database)).executor;
     },

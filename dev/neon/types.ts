@@ -63,8 +63,37 @@ export interface NeonEndpoint {
   resetStats(): void;
   /** while on: requests (for that db or all) fail like an unreachable endpoint (socket destroyed) */
   setOutage(on: boolean, database?: string): void;
+  /**
+   * Arms a fault that strikes AFTER the statements ran: a batch commits (a single statement
+   * autocommits), then the connection is cut instead of answering. The client cannot tell this
+   * from an outage, but the write is in the database. Returns the armed fault.
+   */
+  loseResponses(input: LostResponseInput): LostResponseFault;
+  /** armed (and spent, until cleared) lost-response faults, with their hits */
+  lostResponseFaults(): LostResponseFault[];
+  /** disarms every lost-response fault */
+  clearLostResponses(): void;
   /** direct access for tests/tools (isolate mode: the database of that name, created if new; default 'neondb') */
   executor(database?: string): Promise<SqlExecutor>;
+}
+
+export interface LostResponseInput {
+  /** only requests naming this database (default: any) */
+  database?: string;
+  /** which requests: `batch` ({queries:[…]}), `query` (single statement) or `any` (default `batch`) */
+  only?: 'batch' | 'query' | 'any';
+  /** how many matching requests lose their response (default 1) */
+  times?: number;
+}
+
+export interface LostResponseFault {
+  id: string;
+  database: string | null;
+  only: 'batch' | 'query' | 'any';
+  /** responses still to lose */
+  remaining: number;
+  /** responses lost so far (each one's statements ran and committed) */
+  hits: number;
 }
 
 // ---- backend contract ------------------------------------------------------------------------

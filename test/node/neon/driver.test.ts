@@ -376,6 +376,46 @@ describeBackends('local Neon endpoint: driver', (backend) => {
     expect(await up`select 1 as one`).toEqual([{ one: 1 }]);
   });
 
+  it('a lost response: the batch commits, then the driver throws as if Neon were unreachable', async () => {
+    const ep = endpoint.current;
+    const sql = neon(connectionString('lost_response'));
+    await sql`select 1`;
+    const fault = ep.loseResponses({ database: 'lost_response' });
+    expect(fault).toMatchObject({ database: 'lost_response', only: 'batch', remaining: 1, hits: 0 });
+    // a single statement is not a batch: answered normally, fault still armed
+    expect(await sql`select 2 as two`).toEqual([{ two: 2 }]);
+    const err = (await rejection(
+      sql.transaction([sql`insert into log (n) values (1)`, sql`insert into log (n) values (2)`]),
+    )) as NeonDbError;
+    expect(err).toBeInstanceOf(NeonDbError);
+    expect(err.message).toMatch(/^Error connecting to database/);
+    // …yet the whole batch is there: the fault struck after COMMIT
+    expect(await sql`select n from log order by n`).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(ep.lostResponseFaults()).toEqual([{ ...fault, remaining: 0, hits: 1 }]);
+    // spent: the next batch is answered
+    expect(await sql.transaction([sql`select 3 as three`])).toEqual([[{ three: 3 }]]);
+
+    // the control API Worker tests use: any request kind, n times, then cleared
+    const control = `${new URL(ep.url).origin}/_neon/lost-responses`;
+    const post = (body: unknown) =>
+      fetch(control, { method: 'POST', body: JSON.stringify(body) }).then(async (r) => ({
+        status: r.status,
+        json: await r.json(),
+      }));
+    expect((await post({ only: 'sometimes' })).status).toBe(400);
+    expect((await post({ times: 0 })).status).toBe(400);
+    const armed = await post({ database: 'lost_response', only: 'query', times: 2 });
+    expect(armed).toMatchObject({ status: 200, json: { only: 'query', remaining: 2 } });
+    await expect(sql`insert into log (n) values (4)`).rejects.toThrow(/Error connecting to database/);
+    await expect(sql`insert into log (n) values (5)`).rejects.toThrow(/Error connecting to database/);
+    expect(await sql`select count(*)::int as c from log`).toEqual([{ c: 4 }]);
+    const listed = await fetch(control).then((r) => r.json());
+    expect(listed.data.map((f: { hits: number }) => f.hits)).toEqual([1, 2]);
+    expect((await fetch(control, { method: 'DELETE' })).status).toBe(200);
+    expect(ep.lostResponseFaults()).toEqual([]);
+    expect(await sql`select count(*)::int as c from log`).toEqual([{ c: 4 }]);
+  });
+
   it('counts requests, statements and batches per database', async () => {
     const ep = endpoint.current;
     const sql = neon(connectionString('stats_db'));

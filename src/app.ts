@@ -6,6 +6,7 @@ import { AppError } from './errors';
 import type { App, AppEnv } from './http/context';
 import { methodNotAllowed, renderError, validationError } from './http/error-handler';
 import { refuseUnstorableUrl, requireJsonBody } from './http/input';
+import { ErrorBody } from './http/openapi';
 import { requestContext } from './http/request-context';
 import { registerRoutes } from './routes';
 
@@ -50,6 +51,7 @@ export function createApp(): App {
 
   registerRoutes(app);
 
+  app.openAPIRegistry.register('Error', ErrorBody);
   app.openAPIRegistry.registerComponent('securitySchemes', 'adminKey', {
     type: 'http',
     scheme: 'bearer',

@@ -14,6 +14,9 @@ const DESCRIPTIONS: Record<number, string> = {
   503: 'Database unavailable or Paywire not configured',
 };
 
+/** The one error shape of every failure (the routes document a narrowed copy per status). */
+export const ErrorBody = errorBody(Object.keys(ERROR_STATUS) as ErrorCode[]).openapi('Error');
+
 /** The error shape, with `code` narrowed to the codes one response status of one route can carry. */
 function errorBody(codes: ErrorCode[]) {
   return z.object({

@@ -50,10 +50,11 @@ describe('error shape', () => {
     expectErrorShape(res.json, 'NOT_FOUND');
   });
 
-  it('wrong method on a known path is 404 in the error shape', async () => {
+  it('wrong method on a known path is 405 in the error shape, with Allow', async () => {
     const res = await call(env, 'DELETE', '/healthz');
-    expect(res.status).toBe(404);
-    expectErrorShape(res.json, 'NOT_FOUND');
+    expect(res.status).toBe(405);
+    expectErrorShape(res.json, 'METHOD_NOT_ALLOWED');
+    expect(res.headers.get('allow')).toBe('GET');
   });
 });
 

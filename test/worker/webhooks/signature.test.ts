@@ -56,14 +56,6 @@ describe('POST /webhooks/stripe/:env rejects what Stripe did not send, and write
     await expectRejected(await postEvent(env, good, { environment: 'live' }), 400, 'LIVEMODE_MISMATCH');
   });
 
-  it('correctly signed body that is not JSON → 400 INVALID_JSON', async () => {
-    await expectRejected(await postEvent(env, '{"id": "evt_1", '), 400, 'INVALID_JSON');
-  });
-
-  it('correctly signed JSON that is not an event → 400', async () => {
-    await expectRejected(await postEvent(env, JSON.stringify({ hello: 'world' })), 400, 'BAD_REQUEST');
-  });
-
   it('unknown environment → 404', async () => {
     const res = await call(env, 'POST', '/webhooks/stripe/staging', { rawBody: JSON.stringify(good) });
     await expectRejected(res, 404, 'NOT_FOUND');

@@ -47,7 +47,12 @@ const workerProject = (backend: 'pglite' | 'postgres'): TestProjectInlineConfigu
     name: `worker-${backend}`,
     include: ['test/worker/**/*.test.ts'],
     globalSetup: ['test/setup/worker-global-setup.ts'],
-    provide: { backend },
+    // The fuzz suite's size and seed (env vars do not reach the workers pool): test/worker/fuzz.
+    provide: {
+      backend,
+      fuzzRuns: Number(process.env.FUZZ_RUNS ?? 0) || 0,
+      fuzzSeed: process.env.FUZZ_SEED ?? '',
+    },
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

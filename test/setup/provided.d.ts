@@ -5,6 +5,11 @@ declare module 'vitest' {
     stripeUrl: string;
     /** JSON: EmulatorAccountKeys[] */
     stripeAccounts: string;
+    /** Fuzz suite (test/worker/fuzz): target number of requests (0 = the small default), seed ('' = random) */
+    fuzzRuns: number;
+    fuzzSeed: string;
+    /** loopback endpoint of the fuzz report sink (test/worker/fuzz/report-sink.ts) */
+    fuzzReportUrl: string;
   }
 }
 

@@ -8,6 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { migrate } from '../../dev/db/migrate';
 import { startNeonEndpoint } from '../../dev/neon/index';
 import { startStripeEmulator } from '../../dev/stripe/index';
+import { startFuzzReportSink } from '../worker/fuzz/report-sink';
 
 export default async function setup(project: TestProject) {
   const backend = project.name.endsWith('postgres') ? 'postgres' : 'pglite';
@@ -33,7 +34,11 @@ export default async function setup(project: TestProject) {
   project.provide('neonUrl', neon.url);
   project.provide('stripeUrl', stripe.url);
   project.provide('stripeAccounts', JSON.stringify(stripe.accounts));
+  // Fuzz report sink: the fuzz tests post their tables; written to FUZZ_REPORT (npm run fuzz) only.
+  const fuzzReport = await startFuzzReportSink({ backend, outFile: process.env.FUZZ_REPORT });
+  project.provide('fuzzReportUrl', fuzzReport.url);
   return async () => {
+    await fuzzReport.close();
     await stripe.close();
     await neon.close();
   };

@@ -96,6 +96,8 @@ export interface FaultInput {
   times?: number;
   should_retry?: boolean;
   message?: string;
+  /** Apply the request, then answer `status` (the response is lost; the result is kept for replay). */
+  after_apply?: boolean;
 }
 
 export class EmulatorControlError extends Error {

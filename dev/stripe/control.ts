@@ -548,6 +548,7 @@ export const controlRoutes: ControlRoute[] = [
           status: f.status ?? null,
           retry_after: f.retryAfter ?? null,
           latency_ms: f.latencyMs ?? null,
+          after_apply: f.afterApply ?? false,
           times: f.times ?? null,
           hits: f.hits,
           scope: f.book ? { account_id: f.book.account.id, livemode: f.book.livemode } : 'all',
@@ -566,6 +567,10 @@ export const controlRoutes: ControlRoute[] = [
       if (status === undefined && latencyMs === undefined) {
         throw invalidRequest('A fault needs a status, a latency_ms, or both.', 'status', 'parameter_missing');
       }
+      const afterApply = bool(req.body, 'after_apply');
+      if (afterApply && (status === undefined || status < 400)) {
+        throw invalidRequest('An after_apply fault needs an error status to answer with.', 'status');
+      }
       const fault = req.emulator.faults.add(
         {
           path,
@@ -576,6 +581,7 @@ export const controlRoutes: ControlRoute[] = [
           times: num(req.body, 'times', { min: 1 }),
           shouldRetry: bool(req.body, 'should_retry'),
           message: str(req.body, 'message'),
+          afterApply,
         },
         req.book,
       );

@@ -16,6 +16,12 @@ export interface FaultInput {
   /** Sets `Stripe-Should-Retry` (stripe-node retries 429 only when it is `true`). */
   shouldRetry?: boolean | undefined;
   message?: string | undefined;
+  /**
+   * Handle the request first (objects created, events sent, the result saved for idempotent
+   * replay), then answer `status`: a response lost on the way back, which is the case where a
+   * client's retry must carry the same Idempotency-Key.
+   */
+  afterApply?: boolean | undefined;
 }
 
 export interface Fault extends FaultInput {

@@ -13,7 +13,7 @@ import { faultError } from './faults';
 import { decodeForm, type FormObject, formArray, formToPlain } from './form';
 import { newId } from './ids';
 import { checkPermission } from './permissions';
-import { Router } from './router';
+import { type Match, Router } from './router';
 import { apiRoutes } from './routes';
 import type { Book } from './store';
 
@@ -106,6 +106,29 @@ function headerValue(req: http.IncomingMessage, name: string): string | undefine
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** `expand[]` of a request, validated (strings, at most four levels). */
+function readExpand(params: FormObject): string[] {
+  if (params.expand === undefined) return [];
+  const expand = formArray(params.expand, 'expand').map((v, i) => {
+    if (typeof v !== 'string' || v === '') throw invalidRequest('Invalid array', `expand[${i}]`);
+    return v;
+  });
+  validateExpand(expand);
+  return expand;
+}
+
+/** One `/v1` request as the server sees it before anything is checked. */
+interface ApiCall {
+  method: string;
+  path: string;
+  requestId: string;
+  apiVersion: string;
+  /** Headers every answer carries (`Idempotency-Key` joins once the key is read). */
+  headers: Record<string, string>;
+  key: string | undefined;
+  book: Book | undefined;
+}
+
 export class EmulatorServer {
   private readonly api = new Router<ApiHandler>();
   private readonly control = new Router<ControlHandler>();
@@ -165,130 +188,162 @@ export class EmulatorServer {
   }
 
   private async handleApi(req: http.IncomingMessage, url: URL, rawBody: string): Promise<HttpResponse> {
-    const { emulator } = this;
-    const method = (req.method ?? 'GET').toUpperCase();
-    const path = url.pathname;
-    const requestId = newId('request');
-    const apiVersion = headerValue(req, 'stripe-version') ?? emulator.apiVersion;
-    const baseHeaders: Record<string, string> = {
-      'Request-Id': requestId,
-      'Stripe-Version': apiVersion,
-      'Access-Control-Allow-Origin': '*',
-    };
-    const key = extractKey(headerValue(req, 'authorization'));
-    const book = key ? emulator.bookForKey(key) : undefined;
-
+    const call = this.describeCall(req, url);
     // Faults act before authentication, like Stripe's edge rate limiter.
-    const fault = emulator.faults.take(method, path, book);
+    const fault = this.emulator.faults.take(call.method, call.path, call.book);
     if (fault?.latencyMs) await sleep(fault.latencyMs);
     const injected = fault ? faultError(fault) : undefined;
-    if (injected) return errorResponse(injected, baseHeaders);
+    if (!injected) return this.serveApi(req, url, rawBody, call);
+    if (fault?.afterApply) this.serveAndLoseResponse(req, url, rawBody, call);
+    return errorResponse(injected, call.headers);
+  }
 
-    if (!book) return errorResponse(authError(key), baseHeaders);
-    const restricted = emulator.restrictedKey(key!);
-    if (restricted) {
-      try {
-        checkPermission(restricted, method, path);
-      } catch (err) {
-        if (err instanceof StripeApiError) return errorResponse(err, baseHeaders);
-        throw err;
-      }
+  private describeCall(req: http.IncomingMessage, url: URL): ApiCall {
+    const key = extractKey(headerValue(req, 'authorization'));
+    const requestId = newId('request');
+    const apiVersion = headerValue(req, 'stripe-version') ?? this.emulator.apiVersion;
+    return {
+      method: (req.method ?? 'GET').toUpperCase(),
+      path: url.pathname,
+      requestId,
+      apiVersion,
+      headers: { 'Request-Id': requestId, 'Stripe-Version': apiVersion, 'Access-Control-Allow-Origin': '*' },
+      key,
+      book: key ? this.emulator.bookForKey(key) : undefined,
+    };
+  }
+
+  /**
+   * An after-apply fault: the request runs to the end (its result saved for idempotent replay, as
+   * Stripe saves it) but the client never sees the answer, only the fault.
+   */
+  private serveAndLoseResponse(req: http.IncomingMessage, url: URL, rawBody: string, call: ApiCall): void {
+    try {
+      this.serveApi(req, url, rawBody, call);
+    } catch (err) {
+      // A refused request is lost like any other answer; emulator bugs still surface.
+      if (!(err instanceof StripeApiError)) throw err;
     }
-    if (!/^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/.test(apiVersion)) {
-      return errorResponse(
-        invalidRequest(`Invalid Stripe API version: ${apiVersion}`, undefined, 'api_version_invalid'),
-        baseHeaders,
-      );
-    }
-    const stripeAccount = headerValue(req, 'stripe-account');
-    if (stripeAccount && stripeAccount !== book.account.id) {
-      return errorResponse(
-        new StripeApiError(403, {
-          type: 'invalid_request_error',
-          code: 'account_invalid',
-          message: `The provided key '${maskKey(key!)}' does not have access to account '${stripeAccount}' (or that account does not exist). Application access may have been revoked.`,
-        }),
-        baseHeaders,
-      );
-    }
+  }
+
+  /** Authenticates, reads the parameters, routes, and runs the handler behind the idempotency check. */
+  private serveApi(req: http.IncomingMessage, url: URL, rawBody: string, call: ApiCall): HttpResponse {
+    const { method, path, book } = call;
+    if (!book) return errorResponse(authError(call.key), call.headers);
+    const refused = this.refusal(req, call);
+    if (refused) return errorResponse(refused, call.headers);
 
     let params: FormObject;
-    const contentType = headerValue(req, 'content-type') ?? '';
     if (method === 'POST') {
+      const contentType = headerValue(req, 'content-type') ?? '';
       if (rawBody && contentType && !contentType.startsWith('application/x-www-form-urlencoded')) {
         return errorResponse(
           invalidRequest(
             `Invalid request: unsupported Content-Type ${contentType}. If error persists and you need assistance, please contact support@stripe.com.`,
           ),
-          baseHeaders,
+          call.headers,
         );
       }
       params = decodeForm(`${url.search.slice(1)}&${rawBody}`);
     } else {
       params = decodeForm(url.searchParams);
     }
-
-    let expand: string[] = [];
-    if (params.expand !== undefined) {
-      expand = formArray(params.expand, 'expand').map((v, i) => {
-        if (typeof v !== 'string' || v === '') throw invalidRequest('Invalid array', `expand[${i}]`);
-        return v;
-      });
-      validateExpand(expand);
-    }
+    const expand = readExpand(params);
 
     const match = this.api.match(method, path);
     if (!match || match === 'method_not_allowed')
-      return errorResponse(unrecognizedUrl(method, path), baseHeaders);
+      return errorResponse(unrecognizedUrl(method, path), call.headers);
 
     const idempotencyKey = method === 'POST' ? headerValue(req, 'idempotency-key') : undefined;
     if (idempotencyKey !== undefined) {
-      baseHeaders['Idempotency-Key'] = idempotencyKey;
+      call.headers['Idempotency-Key'] = idempotencyKey;
       if (idempotencyKey.length > 255) {
         return errorResponse(
           invalidRequest('Idempotency keys must be at most 255 characters long.'),
-          baseHeaders,
+          call.headers,
         );
       }
       const replay = this.checkIdempotency(book, idempotencyKey, method, path, params);
-      if (replay) return { ...replay, headers: { ...replay.headers, ...baseHeaders } };
+      if (replay) return { ...replay, headers: { ...replay.headers, ...call.headers } };
       book.idempotencyInFlight.add(idempotencyKey);
     }
 
     try {
-      // Trials, renewals and expiries that came due since the last request happen first.
-      runDueWork(emulator, book);
-      const ctx = makeCtx(book, emulator, { id: requestId, idempotency_key: idempotencyKey ?? null });
-      let response: HttpResponse;
-      try {
-        const result = match.handler({ method, path, params, pathParams: match.params, ctx });
-        response = json(200, render(book, result, expand), baseHeaders);
-      } catch (err) {
-        if (!(err instanceof StripeApiError)) {
-          console.error('[stripe-emulator]', err);
-          throw apiError();
-        }
-        response = errorResponse(err, baseHeaders);
-      }
-      // Stripe saves the result once the endpoint started executing: successes and card errors.
-      if (idempotencyKey !== undefined && (response.status < 400 || response.status === 402)) {
-        book.idempotency.set(idempotencyKey, {
-          method,
-          path,
-          paramsHash: hashParams(params),
-          status: response.status,
-          body: response.body,
-          requestId,
-          created: book.now(),
-        });
-      }
-      return response;
+      return this.runHandler(book, call, match, params, expand, idempotencyKey);
     } catch (err) {
-      if (err instanceof StripeApiError) return errorResponse(err, baseHeaders);
+      if (err instanceof StripeApiError) return errorResponse(err, call.headers);
       throw err;
     } finally {
       if (idempotencyKey !== undefined) book.idempotencyInFlight.delete(idempotencyKey);
     }
+  }
+
+  /** Why an authenticated request is refused (restricted key, API version, Stripe-Account), if it is. */
+  private refusal(req: http.IncomingMessage, call: ApiCall): StripeApiError | undefined {
+    const restricted = this.emulator.restrictedKey(call.key!);
+    if (restricted) {
+      try {
+        checkPermission(restricted, call.method, call.path);
+      } catch (err) {
+        if (err instanceof StripeApiError) return err;
+        throw err;
+      }
+    }
+    if (!/^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/.test(call.apiVersion)) {
+      return invalidRequest(
+        `Invalid Stripe API version: ${call.apiVersion}`,
+        undefined,
+        'api_version_invalid',
+      );
+    }
+    const stripeAccount = headerValue(req, 'stripe-account');
+    if (stripeAccount && stripeAccount !== call.book?.account.id) {
+      return new StripeApiError(403, {
+        type: 'invalid_request_error',
+        code: 'account_invalid',
+        message: `The provided key '${maskKey(call.key!)}' does not have access to account '${stripeAccount}' (or that account does not exist). Application access may have been revoked.`,
+      });
+    }
+    return undefined;
+  }
+
+  /** Runs the resource handler and saves the result for idempotent replay where Stripe does. */
+  private runHandler(
+    book: Book,
+    call: ApiCall,
+    match: Match<ApiHandler>,
+    params: FormObject,
+    expand: string[],
+    idempotencyKey: string | undefined,
+  ): HttpResponse {
+    const { method, path, requestId } = call;
+    // Trials, renewals and expiries that came due since the last request happen first.
+    runDueWork(this.emulator, book);
+    const ctx = makeCtx(book, this.emulator, { id: requestId, idempotency_key: idempotencyKey ?? null });
+    let response: HttpResponse;
+    try {
+      const result = match.handler({ method, path, params, pathParams: match.params, ctx });
+      response = json(200, render(book, result, expand), call.headers);
+    } catch (err) {
+      if (!(err instanceof StripeApiError)) {
+        console.error('[stripe-emulator]', err);
+        throw apiError();
+      }
+      response = errorResponse(err, call.headers);
+    }
+    // Stripe saves the result once the endpoint started executing: successes and card errors.
+    if (idempotencyKey !== undefined && (response.status < 400 || response.status === 402)) {
+      book.idempotency.set(idempotencyKey, {
+        method,
+        path,
+        paramsHash: hashParams(params),
+        status: response.status,
+        body: response.body,
+        requestId,
+        created: book.now(),
+      });
+    }
+    return response;
   }
 
   private checkIdempotency(

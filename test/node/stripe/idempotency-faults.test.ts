@@ -3,6 +3,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StripeEmulator } from '../../../dev/stripe/index';
 import { raw, startEmulator } from './helpers';
 
+/** One HTTP attempt of the stripe client, as seen on the wire. */
+interface Attempt {
+  key: string | null;
+  status: number;
+  requestId: string | null;
+  replayed: string | null;
+  original: string | null;
+}
+
 let emu: StripeEmulator;
 let stripe: Stripe;
 
@@ -69,13 +78,55 @@ describe('idempotency', () => {
     expect(ok).toMatchObject({ name: 'now valid' });
   });
 
-  it('stripe-node sends a key with every POST, so a retried request is not applied twice', async () => {
+  it('a fault before handling applies nothing: the client retries and creates the customer once', async () => {
     const retrying = emu.client(undefined, { maxNetworkRetries: 2 });
-    // The first attempt is applied but its response is lost (500); the retry replays it.
+    // The first attempt is refused (500) before the customer is created; the retry creates it.
     await emu.control().addFault({ path: '/v1/customers', method: 'POST', status: 500, times: 1 });
     const customer = await retrying.customers.create({ email: 'retry@example.com' });
     expect(customer.email).toBe('retry@example.com');
     expect((await stripe.customers.list({ email: 'retry@example.com' })).data).toHaveLength(1);
+  });
+
+  it('a response lost after the request was applied: the retry carries the same key and is replayed', async () => {
+    // Records every attempt stripe-node makes: the key it sent and what came back.
+    const attempts: Attempt[] = [];
+    const recordingFetch: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      attempts.push({
+        key: new Headers(init?.headers).get('idempotency-key'),
+        status: res.status,
+        requestId: res.headers.get('request-id'),
+        replayed: res.headers.get('idempotent-replayed'),
+        original: res.headers.get('original-request'),
+      });
+      return res;
+    };
+    const retrying = emu.client(undefined, {
+      maxNetworkRetries: 1,
+      httpClient: Stripe.createFetchHttpClient(recordingFetch),
+    });
+    await emu
+      .control()
+      .addFault({ path: '/v1/customers', method: 'POST', status: 500, times: 1, after_apply: true });
+
+    const customer = await retrying.customers.create({ email: 'lost-response@example.com' });
+
+    expect(attempts.map((a) => a.status)).toEqual([500, 200]);
+    const [first, second] = attempts as [Attempt, Attempt];
+    expect(first.key).toMatch(/^stripe-node-retry-/);
+    expect(second.key).toBe(first.key);
+    expect(second.replayed).toBe('true');
+    expect(second.original).toBe(first.requestId);
+    // What the client itself reports about the answer it got: the key of attempt 1, echoed back.
+    expect(customer.lastResponse.idempotencyKey).toBe(first.key);
+    // Attempt 1 created the customer; attempt 2 only replayed it.
+    const customers = (await stripe.customers.list({ email: 'lost-response@example.com' })).data;
+    expect(customers.map((c) => c.id)).toEqual([customer.id]);
+    const created = (await stripe.events.list({ type: 'customer.created', limit: 100 })).data;
+    const createdHere = created.filter(
+      (e) => (e.data.object as Stripe.Customer).email === 'lost-response@example.com',
+    );
+    expect(createdHere.map((e) => e.request)).toEqual([{ id: first.requestId, idempotency_key: first.key }]);
   });
 });
 
@@ -121,5 +172,8 @@ describe('fault injection', () => {
 
   it('validates fault definitions', async () => {
     await expect(emu.control().addFault({ path: '/v1/x' })).rejects.toMatchObject({ status: 400 });
+    await expect(emu.control().addFault({ path: '/v1/x', after_apply: true })).rejects.toMatchObject({
+      status: 400,
+    });
   });
 });

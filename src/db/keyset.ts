@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { AppError } from '../errors';
 import type { Db } from './client';
@@ -33,8 +33,8 @@ const ID_SHAPES = {
   bigserial: /^[1-9][0-9]{0,17}$/,
 } as const;
 
-export function encodeCursor(row: { createdAt: Date; id: string | number }): string {
-  const json = JSON.stringify({ createdAt: row.createdAt.toISOString(), id: String(row.id) });
+export function encodeCursor(row: { cursorTime: string; id: string | number }): string {
+  const json = JSON.stringify({ createdAt: row.cursorTime, id: String(row.id) });
   return btoa(json).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 }
 
@@ -59,22 +59,37 @@ export function decodeCursor(cursor: string, idShape: keyof typeof ID_SHAPES): C
   return { createdAt, id };
 }
 
-/** "Rows after the cursor": older than its time, or as old with a smaller id. */
+/**
+ * The row's time as the cursor keeps it: microseconds, as Postgres stores them (a JS Date has
+ * milliseconds only, and rows written in one statement share a microsecond time, so a
+ * millisecond cursor would skip them).
+ */
+export const cursorTime = (time: PgColumn) =>
+  sql<string>`to_char(${time} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.mapWith(String);
+
+/** "Rows after the cursor" as one row comparison, which an index on (…, time, id) serves directly. */
 export function afterCursor(cursorText: string | undefined, time: PgColumn, id: PgColumn): SQL | undefined {
   if (!cursorText) return undefined;
-  const cursor = decodeCursor(cursorText, id.getSQLType() === 'uuid' ? 'uuid' : 'bigserial');
-  const at = new Date(cursor.createdAt);
-  return or(lt(time, at), and(eq(time, at), lt(id, cursor.id)));
+  const uuid = id.getSQLType() === 'uuid';
+  const cursor = decodeCursor(cursorText, uuid ? 'uuid' : 'bigserial');
+  const cursorId = uuid ? sql`${cursor.id}::uuid` : sql`${cursor.id}::bigint`;
+  return sql`(${time}, ${id}) < (${cursor.createdAt}::timestamptz, ${cursorId})`;
 }
 
+/** Newest first, ties broken by id: the order every cursor follows. */
+export const newestFirst = (time: PgColumn, id: PgColumn) => [desc(time), desc(id)];
+
 /** Takes one row more than asked to know whether another page exists. */
-export function pageOf<T extends { createdAt: Date; id: string | number }>(
-  rows: T[],
+export function pageOf<T>(
+  rows: Array<{ row: T; cursorTime: string; id: string | number }>,
   limit: number,
 ): Page<T> {
   const data = rows.slice(0, limit);
   const last = data[data.length - 1];
-  return { data, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  return {
+    data: data.map((r) => r.row),
+    nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+  };
 }
 
 /**
@@ -88,25 +103,19 @@ export async function selectPage<T extends PgTable & { id: PgColumn; createdAt: 
   filters: Array<SQL | undefined>,
   page: PageRequest,
   time: PgColumn = table.createdAt,
-): Promise<Page<T['$inferSelect'] & { createdAt: Date }>> {
-  const where = and(...filters, afterCursor(page.cursor, time, table.id));
-  const rows = (await dbCall(what, () =>
+): Promise<Page<T['$inferSelect']>> {
+  const rows = await dbCall(what, () =>
     db
-      .select()
+      .select({ row: table as PgTable, cursorTime: cursorTime(time), id: table.id })
       .from(table as PgTable)
-      .where(where)
-      .orderBy(desc(time), desc(table.id))
+      .where(and(...filters, afterCursor(page.cursor, time, table.id)))
+      .orderBy(...newestFirst(time, table.id))
       .limit(page.limit + 1),
-  )) as Array<T['$inferSelect'] & { createdAt: Date; id: string | number }>;
-  if (time === table.createdAt) return pageOf(rows, page.limit);
-  const timeKey = Object.entries(table).find(
-    ([, column]) => column === time,
-  )?.[0] as keyof (typeof rows)[number];
-  const keyed = pageOf(
-    rows.map((row) => ({ row, createdAt: row[timeKey] as Date, id: row.id })),
+  );
+  return pageOf(
+    rows as Array<{ row: T['$inferSelect']; cursorTime: string; id: string | number }>,
     page.limit,
   );
-  return { data: keyed.data.map((k) => k.row), nextCursor: keyed.nextCursor };
 }
 
 /** Exact match, or a prefix match when the filter ends in `*` (e.g. `invoice.*`, `connection.*`). */

@@ -1,7 +1,14 @@
-import { and, desc, eq, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import { customerMappings, customers, type Environment } from '../../../drizzle/schema';
 import { dbCall } from '../../db/errors';
-import { afterCursor, type PageRequest, pageOf, parseSubject } from '../../db/keyset';
+import {
+  afterCursor,
+  cursorTime,
+  newestFirst,
+  type PageRequest,
+  pageOf,
+  parseSubject,
+} from '../../db/keyset';
 import type { ServiceContext } from '../context';
 
 export type CustomerRow = typeof customers.$inferSelect & {
@@ -37,6 +44,7 @@ export async function listCustomers(
         customer: customers,
         subjectType: customerMappings.subjectType,
         subjectId: customerMappings.subjectId,
+        cursorTime: cursorTime(customers.createdAt),
       })
       .from(customers)
       .leftJoin(
@@ -47,11 +55,15 @@ export async function listCustomers(
         ),
       )
       .where(and(...conditions))
-      .orderBy(desc(customers.createdAt), desc(customers.id))
+      .orderBy(...newestFirst(customers.createdAt, customers.id))
       .limit(filters.limit + 1),
   );
   return pageOf(
-    rows.map((r): CustomerRow => ({ ...r.customer, subjectType: r.subjectType, subjectId: r.subjectId })),
+    rows.map((r) => ({
+      row: { ...r.customer, subjectType: r.subjectType, subjectId: r.subjectId } satisfies CustomerRow,
+      cursorTime: r.cursorTime,
+      id: r.customer.id,
+    })),
     filters.limit,
   );
 }

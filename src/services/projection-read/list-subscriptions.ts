@@ -1,7 +1,7 @@
-import { and, desc, eq, exists, inArray, isNull, type SQL } from 'drizzle-orm';
+import { and, eq, exists, inArray, isNull, type SQL } from 'drizzle-orm';
 import { type Environment, subscriptionItems, subscriptions } from '../../../drizzle/schema';
 import { dbCall } from '../../db/errors';
-import { afterCursor, type PageRequest, pageOf, parseSubject } from '../../db/keyset';
+import { type PageRequest, parseSubject, selectPage } from '../../db/keyset';
 import type { ServiceContext } from '../context';
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect & {
@@ -47,17 +47,8 @@ export async function listSubscriptions(
         )
       : undefined,
     filters.includeDeleted ? undefined : isNull(subscriptions.deletedAt),
-    afterCursor(filters.cursor, subscriptions.createdAt, subscriptions.id),
   ];
-  const rows = await dbCall('list subscriptions', () =>
-    db
-      .select()
-      .from(subscriptions)
-      .where(and(...conditions))
-      .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id))
-      .limit(filters.limit + 1),
-  );
-  const page = pageOf(rows, filters.limit);
+  const page = await selectPage(db, 'list subscriptions', subscriptions, conditions, filters);
   const ids = page.data.map((s) => s.stripeSubscriptionId);
   const items =
     ids.length === 0

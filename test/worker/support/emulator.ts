@@ -34,8 +34,12 @@ export async function withEmulatorEndpoint(
   return { endpoint, env: { ...env, STRIPE_WEBHOOK_SECRET_TEST: endpoint.secret! } };
 }
 
-/** Delivers everything due to the Worker; returns the statuses it answered. */
+/**
+ * Delivers everything due to the Worker; returns the HTTP status it answered and, for 200s, the
+ * outcome it reported (`processed`, `duplicate`, `ignored`, …).
+ */
 export async function relay(env: TestEnv, control: Control, endpoint?: string) {
+  const outcomes = new Map<string, string | null>();
   const done = await control.drainPull(
     async (d) => {
       const path = new URL(d.url).pathname;
@@ -43,9 +47,18 @@ export async function relay(env: TestEnv, control: Control, endpoint?: string) {
         rawBody: d.body,
         headers: d.headers as Record<string, string>,
       });
+      outcomes.set(
+        d.id,
+        res.status === 200 ? ((res.json as { status?: string } | null)?.status ?? null) : null,
+      );
       return res.status;
     },
     { endpoint },
   );
-  return done.map((d) => ({ type: d.event_type, status: d.status, attempt: d.attempt }));
+  return done.map((d) => ({
+    type: d.event_type,
+    status: d.status,
+    attempt: d.attempt,
+    outcome: outcomes.get(d.id) ?? null,
+  }));
 }

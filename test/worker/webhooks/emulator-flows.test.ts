@@ -5,7 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { emulatorAccount, relay, withEmulatorEndpoint } from '../support/emulator';
-import { databaseName, isolatedEnv, sqlFor, type TestEnv } from '../support/worker';
+import { countRowChanges, neonControl } from '../support/neon';
+import { isolatedEnv, sqlFor, type TestEnv } from '../support/worker';
 
 let env: TestEnv;
 let emulator: Awaited<ReturnType<typeof emulatorAccount>>;
@@ -133,20 +134,14 @@ describe('Stripe-like delivery faults', () => {
   });
 
   it('a delivery answered 503 during a database outage is retried by the emulator and lands', async () => {
-    const control = new URL(env.NEON_FETCH_ENDPOINT).origin;
-    const outage = (on: boolean) =>
-      fetch(`${control}/_neon/outage`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ on, database: databaseName(env) }),
-      });
+    const neon = neonControl(env);
     const product = await emulator.stripe.products.create({ name: 'During outage' });
-    await outage(true);
+    await neon.outage(true);
     let first: Awaited<ReturnType<typeof relay>>;
     try {
       first = await relay(env, emulator.control);
     } finally {
-      await outage(false);
+      await neon.outage(false);
     }
     expect(first.map((d) => d.status)).toEqual([503]);
     expect(await sql()`select 1 from paywire.products where stripe_product_id = ${product.id}`).toHaveLength(
@@ -155,9 +150,29 @@ describe('Stripe-like delivery faults', () => {
 
     await emulator.control.retryNow();
     const second = await relay(env, emulator.control);
-    expect(second).toEqual([{ type: 'product.created', status: 200, attempt: 2 }]);
+    expect(second).toEqual([{ type: 'product.created', status: 200, attempt: 2, outcome: 'processed' }]);
     expect(await sql()`select name from paywire.products where stripe_product_id = ${product.id}`).toEqual([
       { name: 'During outage' },
     ]);
+  });
+
+  it('a delivery whose batch committed but whose answer was lost: 503, then the retry is a duplicate applied once', async () => {
+    const neon = neonControl(env);
+    const changes = await countRowChanges(env, 'products', 'stripe_product_id');
+    const product = await emulator.stripe.products.create({ name: 'Committed, answer lost' });
+    await neon.loseBatchResponses(1);
+    const first = await relay(env, emulator.control);
+    expect(first).toEqual([{ type: 'product.created', status: 503, attempt: 1, outcome: null }]);
+    expect(await neon.lostResponses()).toEqual([{ remaining: 0, hits: 1 }]);
+    expect(await changes(product.id)).toEqual(['INSERT']);
+
+    await emulator.control.retryNow();
+    const second = await relay(env, emulator.control);
+    expect(second).toEqual([{ type: 'product.created', status: 200, attempt: 2, outcome: 'duplicate' }]);
+    expect(await changes(product.id)).toEqual(['INSERT']);
+    expect(
+      await sql()`select e.processing_status, e.attempts from paywire.webhook_events e
+        where e.object_id = ${product.id}`,
+    ).toEqual([{ processing_status: 'processed', attempts: 1 }]);
   });
 });

@@ -1,182 +1,28 @@
 /**
- * The admin API's response shapes as far as the CLI displays them (docs/admin-api.md is the
- * full reference). The CLI does not import Worker code, so these are declared here.
+ * The admin API's response shapes, inferred from the route schemas the Worker itself validates
+ * and documents with (type-only imports: nothing of the Worker is bundled into the CLI), so the
+ * CLI cannot drift from the API.
  */
+import type { z } from '@hono/zod-openapi';
+import type * as admin from '../routes/admin/schemas';
+import type { RetryReport as RetryReportSchema } from '../routes/events/post-events-retry-failed';
+import type * as events from '../routes/events/schemas';
+
 export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
 
-export interface EndpointRemoval {
-  id: string;
-  url: string | null;
-  removed: boolean;
-  reason?: string;
-}
-
-export interface Connection {
-  environment: string;
-  accountId: string;
-  accountName: string | null;
-  maskedKey: string;
-  keyKind: string;
-  connectedAt: string;
-  previousAccountId: string | null;
-  accountChanged: boolean;
-  syncRequested: boolean;
-  webhookEndpoint: { id: string; url: string | null } | null;
-  previousWebhookEndpoint: EndpointRemoval | null;
-}
-
-export interface Disconnected {
-  environment: string;
-  accountId: string;
-  disconnectedAt: string;
-  webhookEndpoint: EndpointRemoval | null;
-}
-
-export interface Endpoint {
-  id: string;
-  url: string;
-  status: string;
-  apiVersion: string | null;
-  enabledEvents: string[];
-  description: string | null;
-}
-
-export interface ManagedEndpoint {
-  environment: string;
-  endpoint: Endpoint;
-  replaced: EndpointRemoval[];
-  unmanaged: Array<Endpoint & { paywireManaged: boolean }>;
-}
-
-export interface EnvironmentStatus {
-  environment: string;
-  connected: boolean;
-  account: { id: string; name: string | null } | null;
-  maskedKey: string | null;
-  keyKind: string | null;
-  connectedAt: string | null;
-  disconnectedAt: string | null;
-  webhookEndpoint: {
-    id: string;
-    url: string | null;
-    apiVersion: string | null;
-    enabledEvents: number;
-    upToDate: boolean;
-  } | null;
-  events: {
-    lastReceivedAt: string | null;
-    lastEventId: string | null;
-    lastEventType: string | null;
-    lastEventAgeSeconds: number | null;
-    pending: number;
-    failed: number;
-  };
-  lastSync: {
-    id: string;
-    kind: string;
-    status: string;
-    startedAt: string;
-    finishedAt: string | null;
-    counts: unknown;
-    drift: unknown;
-    error: string | null;
-  } | null;
-}
-
-export interface Status {
-  generatedAt: string;
-  stripeApiVersion: string;
-  projectedEventTypes: number;
-  environments: { test: EnvironmentStatus; live: EnvironmentStatus };
-}
-
-export interface RotationReport {
-  activeVersion: number;
-  versionsBefore: Record<string, number>;
-  total: number;
-  reencrypted: number;
-  alreadyCurrent: number;
-  failed: Array<{ environment: string; secret: string; keyVersion: number | null; reason: string }>;
-}
-
-export interface Product {
-  id: string;
-  name: string;
-  active: boolean;
-  defaultPriceId: string | null;
-  deleted: boolean;
-}
-
-export interface Price {
-  id: string;
-  productId: string;
-  active: boolean;
-  currency: string;
-  unitAmount: number | null;
-  type: string;
-  recurring: { interval: string | null; intervalCount: number | null; trialPeriodDays: number | null } | null;
-  lookupKey: string | null;
-  nickname: string | null;
-  deleted: boolean;
-}
-
-export interface Subject {
-  type: string;
-  id: string;
-}
-
-export interface Subscription {
-  id: string;
-  customerId: string;
-  subject: Subject | null;
-  status: string;
-  priceId: string | null;
-  cancelAtPeriodEnd: boolean;
-  currentPeriodEnd: string | null;
-  trialEnd: string | null;
-}
-
-export interface Payment {
-  id: string;
-  kind: string;
-  status: string;
-  amount: number;
-  amountRefunded: number;
-  currency: string;
-  customerId: string | null;
-  subject: Subject | null;
-  description: string | null;
-  occurredAt: string;
-}
-
-export interface WebhookEvent {
-  id: string;
-  type: string;
-  status: string;
-  livemode: boolean;
-  apiVersion: string | null;
-  created: number;
-  objectId: string | null;
-  attempts: number;
-  lastError: string | null;
-  source: string;
-  receivedAt: string;
-  processedAt: string | null;
-  payload?: Record<string, unknown>;
-}
-
-export interface IngestResult {
-  eventId: string;
-  type: string;
-  status: string;
-}
-
-export interface RetryReport {
-  attempted: number;
-  processed: number;
-  failed: number;
-  results: Array<{ eventId: string; status: string; error?: string }>;
-}
+export type Connection = z.infer<typeof admin.ConnectionResult>;
+export type Disconnected = z.infer<typeof admin.DisconnectResult>;
+export type ManagedEndpoint = z.infer<typeof admin.WebhookEndpointResult>;
+export type Status = z.infer<typeof admin.StatusBody>;
+export type EnvironmentStatus = Status['environments']['test'];
+export type RotationReport = z.infer<typeof admin.RotationReport>;
+export type Product = z.infer<typeof admin.Product>;
+export type Price = z.infer<typeof admin.Price>;
+export type Subscription = z.infer<typeof admin.Subscription>;
+export type Payment = z.infer<typeof admin.Payment>;
+export type WebhookEvent = z.infer<typeof events.EventSummary> & Partial<z.infer<typeof events.EventDetail>>;
+export type IngestResult = z.infer<typeof events.IngestResult>;
+export type RetryReport = z.infer<typeof RetryReportSchema>;

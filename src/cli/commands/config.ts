@@ -12,7 +12,12 @@ import { ENVIRONMENTS, type Env } from './options';
  */
 export function registerConfig(program: Command): void {
   const config = program.command('config').description('Stripe keys per environment, and the CLI settings');
+  registerSet(config);
+  registerRemove(config);
+  registerShow(config);
+}
 
+function registerSet(config: Command): void {
   config
     .command('set')
     .description('Connect an environment to Stripe with a secret key (prompts for it when omitted)')
@@ -50,7 +55,9 @@ export function registerConfig(program: Command): void {
         if (!result.webhookEndpoint) ctx.out.line(`Next: paywire webhooks configure ${env}`);
       }),
     );
+}
 
+function registerRemove(config: Command): void {
   config
     .command('remove')
     .description('Disconnect an environment (removes the managed webhook endpoint; mirrored rows stay)')
@@ -75,7 +82,9 @@ export function registerConfig(program: Command): void {
         }
       }),
     );
+}
 
+function registerShow(config: Command): void {
   config
     .command('show')
     .description('Show which Paywire URL and admin key the CLI uses, and where they come from')

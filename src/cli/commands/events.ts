@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { AdminApi } from '../api-client';
 import type { IngestResult, RetryReport, WebhookEvent } from '../api-types';
 import { action } from '../context';
 import { CliError, EXIT } from '../errors';
@@ -9,7 +10,12 @@ export function registerEvents(program: Command): void {
   const events = program
     .command('events')
     .description('Stripe events Paywire received, and replaying failed ones');
+  registerList(events);
+  registerShow(events);
+  registerRetry(events);
+}
 
+function registerList(events: Command): void {
   withPaging(
     events
       .command('list')
@@ -46,7 +52,9 @@ export function registerEvents(program: Command): void {
       },
     ),
   );
+}
 
+function registerShow(events: Command): void {
   events
     .command('show')
     .description('One event with its payload')
@@ -75,14 +83,16 @@ export function registerEvents(program: Command): void {
         ctx.out.line(JSON.stringify(event.payload ?? {}, null, 2));
       }),
     );
+}
 
+function registerRetry(events: Command): void {
   events
     .command('retry')
     .description('Replay a failed event through the projection (or every failed one with --failed)')
     .argument('[id]', 'Stripe event id (evt_…)')
     .addOption(envOption())
     .option('--failed', 'replay every failed event of the environment, oldest first')
-    .option('--limit <n>', 'with --failed: at most this many (default 100)', positiveInt)
+    .option('--limit <n>', 'with --failed: at most this many (default: all, 100 per request)', positiveInt)
     .action(
       action(async (ctx, id: string | undefined, options: { env: Env; failed?: boolean; limit?: number }) => {
         if (!id === !options.failed) throw CliError.usage('Give an event id, or --failed (not both).');
@@ -97,14 +107,12 @@ export function registerEvents(program: Command): void {
           return;
         }
         const report = await ctx.spin('Replaying failed events', () =>
-          api.request<RetryReport>('POST', `/admin/v1/${options.env}/events/retry-failed`, {
-            query: { limit: options.limit },
-          }),
+          retryAllFailed(api, options.env, options.limit),
         );
         if (ctx.out.json) ctx.out.data(report);
         else {
           ctx.out.line(
-            `Replayed ${report.attempted}: ${report.processed} processed, ${report.failed} still failing.`,
+            `Replayed ${report.attempted}: ${report.processed} processed, ${report.failed} still failing, ${report.remaining} not tried yet.`,
           );
           for (const r of report.results.filter((x) => x.status === 'failed'))
             ctx.out.line(`  ${r.eventId}: ${r.error ?? 'failed'}`);
@@ -113,4 +121,25 @@ export function registerEvents(program: Command): void {
         if (report.failed > 0) process.exitCode = EXIT.FAILED;
       }),
     );
+}
+
+/**
+ * The API replays at most 100 failed events per call (one Worker invocation); without --limit
+ * the CLI calls again while others remain and the last call made progress.
+ */
+async function retryAllFailed(api: AdminApi, env: Env, limit?: number): Promise<RetryReport> {
+  const total: RetryReport = { attempted: 0, processed: 0, failed: 0, remaining: 0, results: [] };
+  for (let round = 0; round < 1000; round++) {
+    const report = await api.request<RetryReport>('POST', `/admin/v1/${env}/events/retry-failed`, {
+      query: { limit: limit === undefined ? undefined : Math.min(limit - total.attempted, 100) },
+    });
+    total.attempted += report.attempted;
+    total.processed += report.processed;
+    total.failed += report.failed;
+    total.remaining = report.remaining;
+    total.results.push(...report.results);
+    const done = limit !== undefined && total.attempted >= limit;
+    if (done || report.remaining === 0 || report.attempted === report.failed) break;
+  }
+  return total;
 }

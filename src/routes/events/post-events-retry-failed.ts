@@ -4,7 +4,7 @@ import { ADMIN_ERRORS, errorResponses, jsonContent } from '../../http/openapi';
 import { EnvParam, parseEnvironment } from '../../http/params';
 import { RETRY_FAILED_MAX, retryFailedEvents } from '../../services/webhooks/retry-failed-events';
 
-const RetryReport = z
+export const RetryReport = z
   .object({
     attempted: z.number().int(),
     processed: z.number().int(),

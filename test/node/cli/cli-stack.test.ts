@@ -224,7 +224,7 @@ describe('paywire against the local stack', () => {
     expect(missing.json.error.code).toBe('NOT_FOUND');
     const failed = await cli(['events', 'retry', '--failed', '--json']);
     expect(failed.code).toBe(0);
-    expect(failed.json).toEqual({ attempted: 0, processed: 0, failed: 0, results: [] });
+    expect(failed.json).toEqual({ attempted: 0, processed: 0, failed: 0, remaining: 0, results: [] });
   });
 
   it('status shows both environments in a readable form', async () => {

@@ -27,7 +27,13 @@ export async function signatureFor(payload: string, secret: string, timestamp?: 
 export async function postEvent(
   env: TestEnv,
   event: TestEvent | string,
-  options: { environment?: string; secret?: string; timestamp?: number; signature?: string | null } = {},
+  options: {
+    environment?: string;
+    secret?: string;
+    timestamp?: number;
+    signature?: string | null;
+    onWaitUntil?: (work: Promise<unknown>) => void;
+  } = {},
 ): Promise<CallResult> {
   const environment = options.environment ?? 'test';
   const payload = typeof event === 'string' ? event : JSON.stringify(event);
@@ -39,6 +45,7 @@ export async function postEvent(
   return call(env, 'POST', `/webhooks/stripe/${environment}`, {
     rawBody: payload,
     headers: { 'content-type': 'application/json', ...(signature ? { 'stripe-signature': signature } : {}) },
+    onWaitUntil: options.onWaitUntil,
   });
 }
 

@@ -42,6 +42,8 @@ export interface CallOptions {
   headers?: Record<string, string>;
   /** send the admin key (default false) */
   admin?: boolean;
+  /** sees every promise the Worker hands to ctx.waitUntil (work deferred past the response) */
+  onWaitUntil?: (work: Promise<unknown>) => void;
 }
 
 /** Every response (status line, headers and body) returned by `call` in this test file, for secret scans. */
@@ -61,6 +63,14 @@ export async function call<T = any>(
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   }
   const ctx = createExecutionContext();
+  if (options.onWaitUntil) {
+    const waitUntil = ctx.waitUntil.bind(ctx);
+    const observe = options.onWaitUntil;
+    ctx.waitUntil = (work: Promise<unknown>) => {
+      observe(work);
+      waitUntil(work);
+    };
+  }
   const response = await worker.fetch(
     new Request(`http://paywire.test${path}`, { method, headers, body }),
     testEnv,

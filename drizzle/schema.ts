@@ -96,8 +96,6 @@ export const webhookEvents = paywire.table(
     source: text('source').notNull().default('webhook'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
-    claimToken: uuid('claim_token'),
-    claimedAt: tz('claimed_at'),
     /** the event; null only for a signed body Postgres cannot hold as jsonb (then raw_body has it) */
     payload: jsonb('payload'),
     /**

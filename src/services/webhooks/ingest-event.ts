@@ -170,8 +170,6 @@ function markProcessed(ctx: ServiceContext, base: EventRowInsert) {
         processedAt: sql`now()`,
         lastError: null,
         source: base.source,
-        claimToken: null,
-        claimedAt: null,
       },
       setWhere: sql`${webhookEvents.processingStatus} <> 'processed'`,
     })

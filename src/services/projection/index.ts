@@ -46,10 +46,6 @@ const PROJECTORS: Record<string, Projector> = {
 
 export const PROJECTED_EVENT_TYPES: readonly string[] = Object.freeze(Object.keys(PROJECTORS).sort());
 
-export function isProjected(eventType: string): boolean {
-  return eventType in PROJECTORS;
-}
-
 /** The statements projecting `event`, or null when Paywire does not project this type. */
 export function buildProjection(input: Omit<ProjectionInput, 'object'>): Statement[] | null {
   const projector = PROJECTORS[input.event.type];

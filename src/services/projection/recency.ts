@@ -5,10 +5,10 @@ import type { StripeEventLike } from './stripe-object';
 /**
  * The recency rule. Every projected row stores the key of the Stripe state it reflects:
  *   (source_ts, source_rank, source_event_id)
- *   source_ts        the event's `created` (seconds), or the time a sync read the object
+ *   source_ts        the event's `created` (seconds)
  *   source_rank      objectRank * 10 + typeRank: a version signal from the object itself
  *                    (status progression, `updated`, refunded amount…) and then the event
- *                    kind (created 0 < other 1 < sync 5 < deleted 9)
+ *                    kind (created 0 < other 1 < deleted 9)
  *   source_event_id  final tiebreak so that ANY two distinct states have a total order and
  *                    every delivery order converges to the same row
  * An upsert applies only when the incoming key is strictly greater than the stored one, and
@@ -24,7 +24,6 @@ export interface RecencyKey {
 
 export const TYPE_RANK_CREATED = 0;
 export const TYPE_RANK_OTHER = 1;
-export const TYPE_RANK_SYNC = 5;
 export const TYPE_RANK_DELETED = 9;
 
 export function typeRank(eventType: string): number {

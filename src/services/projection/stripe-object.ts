@@ -69,6 +69,3 @@ export function toDate(seconds: number | null): Date | null {
   return seconds == null ? null : new Date(seconds * 1000);
 }
 
-export function isDeletedObject(o: StripeObject): boolean {
-  return o.deleted === true;
-}

@@ -40,6 +40,3 @@ export function subjectFromClientReference(session: StripeObject): Subject | nul
     : null;
 }
 
-export function clientReferenceFor(subject: Subject): string {
-  return `${subject.subjectType}:${subject.subjectId}`;
-}

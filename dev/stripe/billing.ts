@@ -358,6 +358,50 @@ export interface InvoicePaymentOutcome {
 }
 
 /**
+ * The payment intent an open invoice is paid with and its `invoice_payment`, created on first
+ * need (at finalization when a front end confirms it, or at the first attempt) and reused after.
+ */
+export function openInvoicePayment(
+  ctx: Ctx,
+  invoice: Stripe.Invoice,
+  pm: Stripe.PaymentMethod | undefined,
+): { paymentIntent: Stripe.PaymentIntent; invoicePayment: Stripe.InvoicePayment } {
+  const { book } = ctx;
+  const existing = invoicePaymentOf(book, invoice.id);
+  const existingIntent = existing
+    ? book.paymentIntents.get((existing.payment as { payment_intent: string }).payment_intent)
+    : undefined;
+  if (existing && existingIntent) {
+    if (pm && !existingIntent.payment_method) existingIntent.payment_method = pm.id;
+    return { paymentIntent: existingIntent, invoicePayment: existing };
+  }
+  const paymentIntent = createPaymentIntent(ctx, {
+    amount: invoice.amount_due,
+    currency: invoice.currency,
+    customer: invoice.customer as string,
+    description:
+      invoice.billing_reason === 'subscription_create' ? 'Subscription creation' : 'Subscription update',
+    payment_method: pm?.id ?? null,
+    setup_future_usage: 'off_session',
+  });
+  const invoicePayment = book.invoicePayments.insert({
+    id: newId('invoice_payment'),
+    object: 'invoice_payment',
+    amount_paid: null,
+    amount_requested: invoice.amount_due,
+    created: ctx.book.now(),
+    currency: invoice.currency,
+    invoice: invoice.id,
+    is_default: true,
+    livemode: book.livemode,
+    payment: { payment_intent: paymentIntent.id, type: 'payment_intent' },
+    status: 'open',
+    status_transitions: { canceled_at: null, paid_at: null },
+  });
+  return { paymentIntent, invoicePayment };
+}
+
+/**
  * Charges an open invoice. Reuses the invoice's payment intent on retries (as Stripe does), so
  * each attempt adds a charge. Emits, in order: (payment_intent.created), invoice.updated,
  * invoice.paid, invoice.payment_succeeded, invoice_payment.paid, payment_intent.succeeded,
@@ -381,35 +425,7 @@ export function attemptInvoicePayment(
     return { status: 'paid', paymentIntent: undefined, result: undefined };
   }
   const pm = opts.paymentMethod ?? chargeablePaymentMethod(book, invoice);
-  let inpay = invoicePaymentOf(book, invoice.id);
-  let pi = inpay
-    ? book.paymentIntents.get((inpay.payment as { payment_intent: string }).payment_intent)
-    : undefined;
-  if (!pi) {
-    pi = createPaymentIntent(ctx, {
-      amount: invoice.amount_due,
-      currency: invoice.currency,
-      customer: invoice.customer as string,
-      description:
-        invoice.billing_reason === 'subscription_create' ? 'Subscription creation' : 'Subscription update',
-      payment_method: pm?.id ?? null,
-      setup_future_usage: 'off_session',
-    });
-    inpay = book.invoicePayments.insert({
-      id: newId('invoice_payment'),
-      object: 'invoice_payment',
-      amount_paid: null,
-      amount_requested: invoice.amount_due,
-      created: ctx.book.now(),
-      currency: invoice.currency,
-      invoice: invoice.id,
-      is_default: true,
-      livemode: book.livemode,
-      payment: { payment_intent: pi.id, type: 'payment_intent' },
-      status: 'open',
-      status_transitions: { canceled_at: null, paid_at: null },
-    });
-  }
+  const { paymentIntent: pi, invoicePayment: inpay } = openInvoicePayment(ctx, invoice, pm);
   const attemptBefore = clone(invoice);
   invoice.attempted = true;
   invoice.attempt_count += 1;
@@ -425,11 +441,11 @@ export function attemptInvoicePayment(
     invoice.next_payment_attempt = null;
     emitEvent(ctx, 'invoice.updated', invoice, previousAttributes(attemptBefore, invoice));
     markInvoicePaid(ctx, invoice, invoice.amount_due);
-    const inpayBefore = clone(inpay!);
-    inpay!.status = 'paid';
-    inpay!.amount_paid = invoice.amount_due;
-    inpay!.status_transitions.paid_at = ctx.book.now();
-    emitEvent(ctx, 'invoice_payment.paid', inpay!, previousAttributes(inpayBefore, inpay!));
+    const inpayBefore = clone(inpay);
+    inpay.status = 'paid';
+    inpay.amount_paid = invoice.amount_due;
+    inpay.status_transitions.paid_at = ctx.book.now();
+    emitEvent(ctx, 'invoice_payment.paid', inpay, previousAttributes(inpayBefore, inpay));
     result.emitEvents();
     if (sub) afterInvoicePaid(ctx, sub, invoice);
     return { status: 'paid', paymentIntent: pi, result };
@@ -667,6 +683,10 @@ export function startSubscription(
   let payment: InvoicePaymentOutcome | undefined;
   if (opts.pay || invoice.amount_due === 0) {
     payment = attemptInvoicePayment(ctx, invoice, { paymentMethod: opts.paymentMethod });
+  } else if (invoice.status === 'open') {
+    // default_incomplete: the front end confirms the invoice's payment intent (its
+    // `confirmation_secret`): https://docs.stripe.com/billing/subscriptions/build-subscriptions
+    openInvoicePayment(ctx, invoice, opts.paymentMethod);
   }
   return { subscription: sub, invoice, payment };
 }

@@ -31,18 +31,25 @@ function nextDueWork(book: Book, until: number): DueWork | undefined {
 
 /**
  * Runs everything due up to `until` in time order, each at the second it was due (events carry
- * that time). Returns the events emitted.
+ * that time). Returns the events emitted. Inside a request (`parent`), its events wait for the
+ * request to succeed like the request's own.
  */
-export function runDueWork(runtime: EmulatorRuntime, book: Book, until = book.now()): Ctx['emitted'] {
+export function runDueWork(
+  runtime: EmulatorRuntime,
+  book: Book,
+  until = book.now(),
+  parent?: Ctx,
+): Ctx['emitted'] {
   const emitted: Ctx['emitted'] = [];
   for (let guard = 0; guard < 100_000; guard++) {
     const work = nextDueWork(book, until);
     if (!work) break;
     book.frozenNow = work.at;
     try {
-      const ctx = makeCtx(book, runtime, AUTOMATIC);
+      const ctx = makeCtx(book, runtime, AUTOMATIC, { staged: parent?.staged ?? false });
       work.run(ctx);
       emitted.push(...ctx.emitted);
+      parent?.unsent.push(...ctx.unsent);
     } finally {
       book.frozenNow = undefined;
     }

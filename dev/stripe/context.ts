@@ -21,10 +21,22 @@ export interface Ctx {
   readonly runtime: EmulatorRuntime;
   readonly request: RequestInfo;
   readonly emitted: StoredEvent[];
+  /**
+   * An API request's events wait for `commitEvents` (the request succeeded) before they are
+   * delivered; automatic work (clock, flows, control) delivers at once.
+   */
+  readonly staged: boolean;
+  /** Staged events not yet handed to delivery. */
+  readonly unsent: StoredEvent[];
 }
 
 export const AUTOMATIC: RequestInfo = { id: null, idempotency_key: null };
 
-export function makeCtx(book: Book, runtime: EmulatorRuntime, request: RequestInfo = AUTOMATIC): Ctx {
-  return { book, runtime, request, emitted: [] };
+export function makeCtx(
+  book: Book,
+  runtime: EmulatorRuntime,
+  request: RequestInfo = AUTOMATIC,
+  opts: { staged?: boolean } = {},
+): Ctx {
+  return { book, runtime, request, emitted: [], staged: opts.staged ?? false, unsent: [] };
 }

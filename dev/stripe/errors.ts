@@ -20,6 +20,11 @@ export class StripeApiError extends Error {
   readonly status: number;
   readonly body: StripeErrorBody;
   readonly headers: Record<string, string>;
+  /**
+   * The request's parameters failed validation, so the endpoint never began: Stripe saves no
+   * idempotent result for it (https://docs.stripe.com/api/idempotent_requests).
+   */
+  validation = false;
 
   constructor(status: number, body: StripeErrorBody, headers: Record<string, string> = {}) {
     super(body.message);
@@ -36,6 +41,12 @@ export class StripeApiError extends Error {
 
 function docUrl(code: string): string {
   return `https://stripe.com/docs/error-codes/${code.replaceAll('_', '-')}`;
+}
+
+/** Marks a parameter-validation error (see `StripeApiError.validation`) and returns it. */
+export function asValidation(err: unknown): unknown {
+  if (err instanceof StripeApiError) err.validation = true;
+  return err;
 }
 
 export function invalidRequest(message: string, param?: string, code?: string): StripeApiError {

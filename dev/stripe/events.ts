@@ -28,9 +28,24 @@ export function emitEvent(
     type,
   };
   ctx.book.events.insert(event);
-  event.pending_webhooks = ctx.runtime.deliveries.enqueueEvent(ctx.book, event);
+  if (ctx.staged) ctx.unsent.push(event);
+  else event.pending_webhooks = ctx.runtime.deliveries.enqueueEvent(ctx.book, event);
   ctx.emitted.push(event);
   return event;
+}
+
+/** The request succeeded: its events are sent, in the order they happened. */
+export function commitEvents(ctx: Ctx): void {
+  for (const event of ctx.unsent.splice(0)) {
+    event.pending_webhooks = ctx.runtime.deliveries.enqueueEvent(ctx.book, event);
+  }
+}
+
+/** The request failed: its events never happened. */
+export function discardEvents(ctx: Ctx): void {
+  for (const event of ctx.emitted) ctx.book.events.delete(event.id);
+  ctx.emitted.length = 0;
+  ctx.unsent.length = 0;
 }
 
 function isPlainHash(value: unknown): value is Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { invalidRequest, missingParam, type StripeApiError, unknownParam } from './errors';
+import { asValidation, invalidRequest, missingParam, type StripeApiError, unknownParam } from './errors';
 import { type FormObject, type FormValue, formArray, paramName, setOwn } from './form';
 import { type KnownParamsName, knownParams } from './known-params';
 
@@ -244,7 +244,11 @@ export function parseParams<S extends Shape>(
 ): Parsed<S> {
   const known = new Set<string>(knownName ? knownParams(knownName) : []);
   known.add('expand');
-  return parseShape(raw, shape, '', known);
+  try {
+    return parseShape(raw, shape, '', known);
+  } catch (err) {
+    throw asValidation(err);
+  }
 }
 
 export type RangeFilter = { gt?: number; gte?: number; lt?: number; lte?: number };

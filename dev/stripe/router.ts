@@ -1,4 +1,11 @@
 /** Minimal method + path router with `:param` segments (ids never contain `/`). */
+
+/**
+ * Words Stripe uses as path actions (`/v1/customers/search`, `/v1/invoices/upcoming`): never an
+ * id, so a route the emulator does not serve is an unrecognized URL (404), not "no such object".
+ */
+const ACTION_WORDS = ['search', 'upcoming'];
+const PARAM = `((?!(?:${ACTION_WORDS.join('|')})(?:/|$))[^/]+)`;
 export interface Match<H> {
   handler: H;
   params: Record<string, string>;
@@ -21,7 +28,7 @@ export class Router<H> {
       .map((segment) => {
         if (segment.startsWith(':')) {
           keys.push(segment.slice(1));
-          return '([^/]+)';
+          return PARAM;
         }
         return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       })

@@ -7,7 +7,15 @@ import { runDueWork } from './clock';
 import { makeCtx } from './context';
 import { type ControlHandler, type ControlResult, controlRoutes } from './control';
 import type { Emulator } from './emulator';
-import { apiError, idempotencyError, invalidRequest, StripeApiError, unrecognizedUrl } from './errors';
+import {
+  apiError,
+  asValidation,
+  idempotencyError,
+  invalidRequest,
+  StripeApiError,
+  unrecognizedUrl,
+} from './errors';
+import { commitEvents, discardEvents } from './events';
 import { render, validateExpand } from './expand';
 import { faultError } from './faults';
 import { decodeForm, type FormObject, formArray, formToPlain } from './form';
@@ -115,6 +123,22 @@ function readExpand(params: FormObject): string[] {
   });
   validateExpand(expand);
   return expand;
+}
+
+/** `render` whose refusals (a field that cannot be expanded) are parameter-validation errors. */
+function renderChecked(book: Book, result: unknown, expand: string[]): unknown {
+  try {
+    return render(book, result, expand);
+  } catch (err) {
+    throw asValidation(err);
+  }
+}
+
+/** Any failure of a handler as the Stripe error it answers (a bug is Stripe's 500). */
+function asApiError(err: unknown): StripeApiError {
+  if (err instanceof StripeApiError) return err;
+  console.error('[stripe-emulator]', err);
+  return apiError();
 }
 
 /** One `/v1` request as the server sees it before anything is checked. */
@@ -307,7 +331,12 @@ export class EmulatorServer {
     return undefined;
   }
 
-  /** Runs the resource handler and saves the result for idempotent replay where Stripe does. */
+  /**
+   * Runs the resource handler as one unit: a request answered with an error changes nothing and
+   * sends no event (card errors excepted: Stripe keeps the failed payment), and its result is
+   * saved for idempotent replay once the endpoint began, whatever the status
+   * (https://docs.stripe.com/api/idempotent_requests).
+   */
   private runHandler(
     book: Book,
     call: ApiCall,
@@ -319,20 +348,31 @@ export class EmulatorServer {
     const { method, path, requestId } = call;
     // Trials, renewals and expiries that came due since the last request happen first.
     runDueWork(this.emulator, book);
-    const ctx = makeCtx(book, this.emulator, { id: requestId, idempotency_key: idempotencyKey ?? null });
+    const ctx = makeCtx(
+      book,
+      this.emulator,
+      { id: requestId, idempotency_key: idempotencyKey ?? null },
+      { staged: true },
+    );
+    const snapshot = method === 'GET' ? undefined : book.snapshot();
     let response: HttpResponse;
+    let began = true;
     try {
       const result = match.handler({ method, path, params, pathParams: match.params, ctx });
-      response = json(200, render(book, result, expand), call.headers);
+      const body = renderChecked(book, result, expand);
+      commitEvents(ctx);
+      response = json(200, body, call.headers);
     } catch (err) {
-      if (!(err instanceof StripeApiError)) {
-        console.error('[stripe-emulator]', err);
-        throw apiError();
+      const failure = asApiError(err);
+      if (failure.status === 402) commitEvents(ctx);
+      else {
+        if (snapshot) book.restore(snapshot);
+        discardEvents(ctx);
       }
-      response = errorResponse(err, call.headers);
+      began = !failure.validation;
+      response = errorResponse(failure, call.headers);
     }
-    // Stripe saves the result once the endpoint started executing: successes and card errors.
-    if (idempotencyKey !== undefined && (response.status < 400 || response.status === 402)) {
+    if (idempotencyKey !== undefined && began) {
       book.idempotency.set(idempotencyKey, {
         method,
         path,

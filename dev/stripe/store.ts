@@ -13,7 +13,7 @@ export interface StripeObjectBase {
  * `created` descending, ties broken by insertion order (objects of one flow share a second).
  */
 export class Collection<T extends StripeObjectBase> {
-  private readonly items = new Map<string, { seq: number; obj: T }>();
+  private items = new Map<string, { seq: number; obj: T }>();
 
   constructor(
     readonly objectName: string,
@@ -52,6 +52,15 @@ export class Collection<T extends StripeObjectBase> {
     return this.items.size;
   }
 
+  /** A deep copy of every object, to put back with `restore` when a request fails. */
+  snapshot(): CollectionSnapshot<T> {
+    return structuredClone(this.items);
+  }
+
+  restore(snapshot: CollectionSnapshot<T>): void {
+    this.items = snapshot;
+  }
+
   /** All objects, newest first. */
   newestFirst(): T[] {
     return [...this.items.values()]
@@ -64,6 +73,8 @@ export class Collection<T extends StripeObjectBase> {
     return [...this.items.values()].map((e) => e.obj);
   }
 }
+
+export type CollectionSnapshot<T> = Map<string, { seq: number; obj: T }>;
 
 export type Mode = 'test' | 'live';
 export type DeliveryMode = 'push' | 'pull';
@@ -162,6 +173,7 @@ export class Book {
   readonly subscriptionItems: Collection<Stripe.SubscriptionItem>;
   readonly invoices: Collection<Stripe.Invoice>;
   readonly invoicePayments: Collection<Stripe.InvoicePayment>;
+  readonly invoiceItems: Collection<Stripe.InvoiceItem>;
   readonly paymentIntents: Collection<Stripe.PaymentIntent>;
   readonly charges: Collection<Stripe.Charge>;
   readonly refunds: Collection<Stripe.Refund>;
@@ -198,6 +210,7 @@ export class Book {
     this.subscriptionItems = new Collection('subscription_item', next);
     this.invoices = new Collection('invoice', next);
     this.invoicePayments = new Collection('invoice_payment', next);
+    this.invoiceItems = new Collection('invoiceitem', next);
     this.paymentIntents = new Collection('payment_intent', next);
     this.charges = new Collection('charge', next);
     this.refunds = new Collection('refund', next);
@@ -228,6 +241,7 @@ export class Book {
       subscription_item: this.subscriptionItems,
       invoice: this.invoices,
       invoice_payment: this.invoicePayments,
+      invoiceitem: this.invoiceItems,
       payment_intent: this.paymentIntents,
       charge: this.charges,
       refund: this.refunds,
@@ -236,6 +250,48 @@ export class Book {
       webhook_endpoint: this.webhookEndpoints,
       event: this.events,
     } as unknown as Record<string, Collection<StripeObjectBase>>;
+  }
+
+  /**
+   * Everything a request can change except events (only ever appended: a failed request's own
+   * events are removed by id) and idempotency records (the server keeps those).
+   */
+  snapshot(): BookSnapshot {
+    const collections: Record<string, CollectionSnapshot<StripeObjectBase>> = {};
+    for (const [name, collection] of Object.entries(this.collections())) {
+      if (name !== 'event') collections[name] = collection.snapshot();
+    }
+    return {
+      seq: this.seq,
+      collections,
+      maps: structuredClone({
+        deletedCustomers: this.deletedCustomers,
+        sessionLineItems: this.sessionLineItems,
+        checkoutSessionInputs: this.checkoutSessionInputs,
+        subscriptionState: this.subscriptionState,
+        paymentMethodBehavior: this.paymentMethodBehavior,
+        customerBehavior: this.customerBehavior,
+        webhookSecrets: this.webhookSecrets,
+        endpointDeliveryMode: this.endpointDeliveryMode,
+      }),
+      dunning: structuredClone(this.dunning),
+      invoiceSequence: this.invoiceSequence,
+    };
+  }
+
+  /** Puts back what `snapshot` saw (a failed request changes nothing). */
+  restore(snapshot: BookSnapshot): void {
+    this.seq = snapshot.seq;
+    const all = this.collections();
+    for (const [name, saved] of Object.entries(snapshot.collections)) all[name]!.restore(saved);
+    for (const [name, saved] of Object.entries(snapshot.maps)) {
+      const live = this[name as keyof BookSnapshot['maps']] as Map<unknown, unknown> | Set<unknown>;
+      live.clear();
+      if (live instanceof Set) for (const v of saved as Set<unknown>) live.add(v);
+      else for (const [k, v] of saved as Map<unknown, unknown>) live.set(k, v);
+    }
+    this.dunning = snapshot.dunning;
+    this.invoiceSequence = snapshot.invoiceSequence;
   }
 
   /** Wipes objects, events and settings; keeps the account and its keys. */
@@ -256,6 +312,25 @@ export class Book {
     this.clockOffset = 0;
     this.frozenNow = undefined;
   }
+}
+
+/** What `Book.snapshot` saves. */
+export interface BookSnapshot {
+  seq: number;
+  collections: Record<string, CollectionSnapshot<StripeObjectBase>>;
+  maps: Pick<
+    Book,
+    | 'deletedCustomers'
+    | 'sessionLineItems'
+    | 'checkoutSessionInputs'
+    | 'subscriptionState'
+    | 'paymentMethodBehavior'
+    | 'customerBehavior'
+    | 'webhookSecrets'
+    | 'endpointDeliveryMode'
+  >;
+  dunning: DunningSettings;
+  invoiceSequence: number;
 }
 
 /** Deep copy of a JSON-shaped value (objects are snapshotted into events and responses). */

@@ -26,6 +26,19 @@ registerIncludable('invoice', 'payments', (book, owner) => {
   return embeddedList(payments, `/v1/invoice_payments?invoice=${id}`);
 });
 
+// The PaymentIntent's client_secret the invoice is paid with (created at finalization), for a
+// front end to confirm: https://docs.stripe.com/api/invoices/object#invoice_object-confirmation_secret
+registerIncludable('invoice', 'confirmation_secret', (book, owner) => {
+  const id = owner.id as string;
+  const payment = book.invoicePayments
+    .newestFirst()
+    .find((p) => p.invoice === id && p.payment.payment_intent);
+  const intentId = payment?.payment.payment_intent;
+  const intent = typeof intentId === 'string' ? book.paymentIntents.get(intentId) : undefined;
+  if (!intent?.client_secret) return null;
+  return { client_secret: intent.client_secret, type: 'payment_intent' };
+});
+
 function retrieve(req: ApiRequest) {
   parseParams(req.params, {});
   return req.ctx.book.invoices.require(pathParam(req, 'id'));

@@ -334,7 +334,7 @@ function update(req: ApiRequest) {
   const prev = previousAttributes(before, sub);
   if (Object.keys(prev).length > 0) emitEvent(ctx, 'customer.subscription.updated', sub, prev);
   if (intervalChanged && sub.status !== 'trialing' && !terminal) invoiceSubscriptionNow(ctx, sub);
-  if (endTrialNow) ctx.emitted.push(...runDueWork(ctx.runtime, book, now));
+  if (endTrialNow) ctx.emitted.push(...runDueWork(ctx.runtime, book, now, ctx));
   return sub;
 }
 

@@ -509,7 +509,7 @@ export const controlRoutes: ControlRoute[] = [
       const endpoint = endpointId ? book.webhookEndpoints.require(endpointId, 'endpoint') : undefined;
       const secret = secretParam ?? book.webhookSecrets.get(endpoint!.id)!;
       const body = endpoint
-        ? req.emulator.deliveries.renderBody(event, endpoint)
+        ? req.emulator.deliveries.renderBody(book, event, endpoint)
         : JSON.stringify(event, null, 2);
       const signed = req.emulator.deliveries.signed(book, body, endpoint?.url ?? '', secret);
       return { body: { event_id: event.id, endpoint_id: endpoint?.id ?? null, ...signed } };

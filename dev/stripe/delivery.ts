@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { renderForVersion } from './api-versions';
 import { newId } from './ids';
 import { signatureHeader } from './signing';
 import type { Book, DeliveryMode, StoredEvent } from './store';
@@ -153,9 +154,13 @@ export class DeliveryManager {
     return s;
   }
 
-  /** Body of an event as delivered to one endpoint (its `api_version` if it pinned one). */
-  renderBody(event: StoredEvent, endpoint: Stripe.WebhookEndpoint): string {
-    const payload: StoredEvent = { ...event, api_version: endpoint.api_version ?? event.api_version };
+  /**
+   * Body of an event as delivered to one endpoint: in the endpoint's pinned `api_version`, shapes
+   * included (https://docs.stripe.com/webhooks/versioning), else as the event was created.
+   */
+  renderBody(book: Book, event: StoredEvent, endpoint: Stripe.WebhookEndpoint): string {
+    const version = endpoint.api_version ?? event.api_version;
+    const payload = renderForVersion(book, { ...event, api_version: version }, version);
     return JSON.stringify(payload, null, 2);
   }
 
@@ -165,7 +170,7 @@ export class DeliveryManager {
     event.pending_webhooks = endpoints.length;
     const copies = 1 + this.settingsFor(book).duplicate;
     for (const endpoint of endpoints) {
-      const body = this.renderBody(event, endpoint);
+      const body = this.renderBody(book, event, endpoint);
       for (let i = 0; i < copies; i++) this.add(book, event, endpoint, body, i > 0);
     }
     if (endpoints.length > 0) this.schedulePump();
@@ -177,7 +182,7 @@ export class DeliveryManager {
     const endpoints = endpointId
       ? [book.webhookEndpoints.require(endpointId, 'endpoint')]
       : [...book.webhookEndpoints.values()].filter((e) => endpointWants(e, event.type));
-    const created = endpoints.map((e) => this.add(book, event, e, this.renderBody(event, e), true));
+    const created = endpoints.map((e) => this.add(book, event, e, this.renderBody(book, event, e), true));
     this.schedulePump();
     return created;
   }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApiHandler } from './api';
+import { apiVersionRefusal, renderForVersion } from './api-versions';
 import { handleHostedPage } from './checkout-page';
 import { runDueWork } from './clock';
 import { makeCtx } from './context';
@@ -313,13 +314,8 @@ export class EmulatorServer {
         throw err;
       }
     }
-    if (!/^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/.test(call.apiVersion)) {
-      return invalidRequest(
-        `Invalid Stripe API version: ${call.apiVersion}`,
-        undefined,
-        'api_version_invalid',
-      );
-    }
+    const badVersion = apiVersionRefusal(call.apiVersion);
+    if (badVersion) return badVersion;
     const stripeAccount = headerValue(req, 'stripe-account');
     if (stripeAccount && stripeAccount !== call.book?.account.id) {
       return new StripeApiError(403, {
@@ -359,7 +355,7 @@ export class EmulatorServer {
     let began = true;
     try {
       const result = match.handler({ method, path, params, pathParams: match.params, ctx });
-      const body = renderChecked(book, result, expand);
+      const body = renderForVersion(book, renderChecked(book, result, expand), call.apiVersion);
       commitEvents(ctx);
       response = json(200, body, call.headers);
     } catch (err) {

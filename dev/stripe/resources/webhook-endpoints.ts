@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { type ApiRequest, type ApiRoute, pathParam, route } from '../api';
+import { apiVersionRefusal } from '../api-versions';
 import { invalidRequest, missingParam } from '../errors';
 import { KNOWN_EVENT_TYPES } from '../event-types';
 import { newId, newWebhookSecret } from '../ids';
@@ -57,9 +58,8 @@ function apiVersionParam(): Parser<string | undefined> {
   const parse = str();
   return (value, param) => {
     const s = parse(value, param);
-    if (s !== undefined && !/^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/.test(s)) {
-      throw invalidRequest(`Invalid API version: ${s}`, param, 'api_version_invalid');
-    }
+    const refusal = s === undefined ? undefined : apiVersionRefusal(s, param);
+    if (refusal) throw refusal;
     return s;
   };
 }

@@ -4,7 +4,7 @@ import { attachPaymentMethod, buildPaymentMethod, TEST_PAYMENT_METHODS } from '.
 import type { Ctx } from './context';
 import { createCustomer } from './customers';
 import { invalidRequest } from './errors';
-import { emitEvent, previousAttributes, updateWithEvent } from './events';
+import { emitEvent, previousAttributes } from './events';
 import { confirmPaymentIntent, createPaymentIntent, settleProcessingIntent } from './payments';
 import { type CardBehavior, type CheckoutSessionInputs, clone } from './store';
 
@@ -133,11 +133,8 @@ function completeSubscriptionCheckout(
   const customer = existing ?? createCustomer(ctx, { email, name });
   const pm = buildPaymentMethod(ctx, behavior, { email, name });
   attachPaymentMethod(ctx, pm, customer);
-  if (!customer.invoice_settings.default_payment_method) {
-    updateWithEvent(ctx, 'customer.updated', customer, (c) => {
-      c.invoice_settings.default_payment_method = pm.id;
-    });
-  }
+  // The card becomes the subscription's default_payment_method (set below), not the customer's
+  // invoice_settings: https://docs.stripe.com/api/subscriptions/object#subscription_object-default_payment_method
   const items = (book.sessionLineItems.get(session.id) ?? []).map((li) => ({
     price: book.prices.require(li.price!.id, 'price'),
     quantity: li.quantity ?? 1,

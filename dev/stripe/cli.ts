@@ -1,26 +1,47 @@
 /**
- * `npm run dev:stripe`: runs the Stripe emulator alone and prints its URL and keys.
- *
- *   --port <n>            default 12111 (env STRIPE_EMULATOR_PORT)
- *   --host <h>            default 127.0.0.1
- *   --delivery push|pull  default push
- *   --forward-to <url>    create a test-mode webhook endpoint for <url> and print its secret
- *   --events <a,b,…>      event types for --forward-to (default *)
- *   --quiet               do not log requests and deliveries
+ * `npm run dev:stripe`: runs the Stripe emulator alone and prints its URL and keys
+ * (`npm run dev:stripe -- --help` prints the options).
  */
 import { parseArgs } from 'node:util';
 import { describeEmulator, startStripeEmulator } from './index';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    delivery: { type: 'string' },
-    'forward-to': { type: 'string' },
-    events: { type: 'string' },
-    quiet: { type: 'boolean' },
-  },
-});
+const USAGE = `Usage: npm run dev:stripe -- [options]
+
+Runs the local Stripe emulator (docs/stripe-emulator.md) and prints its URL and keys.
+
+  --port <n>            port (default 12111, env STRIPE_EMULATOR_PORT)
+  --host <h>            interface (default 127.0.0.1)
+  --delivery push|pull  webhook delivery mode (default push)
+  --forward-to <url>    create a test-mode webhook endpoint for <url> and print its secret
+  --events <a,b,...>    event types for --forward-to (default *)
+  --quiet               do not log requests and deliveries
+  -h, --help            print this help
+`;
+
+function readArgs() {
+  try {
+    return parseArgs({
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        delivery: { type: 'string' },
+        'forward-to': { type: 'string' },
+        events: { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const values = readArgs();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const delivery = values.delivery ?? 'push';
 if (delivery !== 'push' && delivery !== 'pull') {

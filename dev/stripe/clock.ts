@@ -2,11 +2,12 @@ import { considerBillingWork } from './billing';
 import { expireCheckoutSession } from './checkout';
 import { AUTOMATIC, type Ctx, type EmulatorRuntime, makeCtx } from './context';
 import { invalidRequest } from './errors';
+import { considerRefundWork } from './payments';
 import type { Book } from './store';
 
 /**
  * Time: everything that happens on its own when a book's clock reaches it (checkout expiries,
- * and what billing scheduled). Runs before every API request and when the clock is advanced.
+ * what billing scheduled, refund references). Runs before every API request and when the clock is advanced.
  */
 
 interface DueWork {
@@ -26,6 +27,7 @@ function nextDueWork(book: Book, until: number): DueWork | undefined {
     }
   }
   considerBillingWork(book, consider);
+  considerRefundWork(book, consider);
   return best;
 }
 

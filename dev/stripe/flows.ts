@@ -12,6 +12,7 @@ import type { Ctx } from './context';
 import { invalidRequest, StripeApiError } from './errors';
 import { toForm } from './form';
 import { newId } from './ids';
+import { REFUND_REFERENCE_DELAY } from './payments';
 import { Router } from './router';
 import { apiRoutes } from './routes';
 
@@ -303,17 +304,18 @@ export const FLOWS: Record<string, { description: string; run: FlowRun }> = {
   },
   'refund.full': {
     description:
-      'One-time Checkout, then a full refund: charge.refunded, refund.created, charge.refund.updated',
+      'One-time Checkout, then a full refund: charge.refunded, refund.created; a day later charge.refund.updated, refund.updated',
     run: (ctx, opts) => {
       const paid = complete(ctx, createSession(ctx, opts, 'payment'), opts);
       const refund = callApi<Stripe.Refund>(ctx, 'POST', '/v1/refunds', {
         payment_intent: paid.payment_intent,
       });
+      advance(ctx, REFUND_REFERENCE_DELAY);
       return { ...completion(paid), refund: refund.id };
     },
   },
   'refund.partial': {
-    description: 'One-time Checkout, then a partial refund (default: half)',
+    description: 'One-time Checkout, then a partial refund (default: half); a day later its reference',
     run: (ctx, opts) => {
       const paid = complete(ctx, createSession(ctx, opts, 'payment'), opts);
       const charge = ctx.book.charges.require(paid.charge!, 'charge');
@@ -321,6 +323,7 @@ export const FLOWS: Record<string, { description: string; run: FlowRun }> = {
         charge: charge.id,
         amount: opts.refund_amount ?? Math.floor(charge.amount / 2),
       });
+      advance(ctx, REFUND_REFERENCE_DELAY);
       return { ...completion(paid), refund: refund.id };
     },
   },

@@ -4,7 +4,7 @@ import type { Ctx } from './context';
 import { cardError, invalidRequest, type StripeApiError } from './errors';
 import { emitEvent, previousAttributes } from './events';
 import { newClientSecret, newId } from './ids';
-import { type CardBehavior, clone } from './store';
+import { type Book, type CardBehavior, clone } from './store';
 
 /** Stripe's US card pricing, used for balance transaction fees. */
 function cardFee(amount: number): number {
@@ -384,8 +384,8 @@ export interface RefundInput {
 
 /**
  * Refunds (part of) a charge. Events as Stripe sends them for a card refund: `charge.refunded`
- * and `refund.created` at once, then `charge.refund.updated`/`refund.updated` when the
- * acquirer reference becomes available.
+ * and `refund.created` at once; `charge.refund.updated`/`refund.updated` follow when the
+ * acquirer reference becomes available (`considerRefundWork`).
  */
 export function createRefund(ctx: Ctx, input: RefundInput): Stripe.Refund {
   const { charge } = input;
@@ -448,6 +448,29 @@ export function createRefund(ctx: Ctx, input: RefundInput): Stripe.Refund {
   emitEvent(ctx, 'charge.refunded', charge, previousAttributes(chargeBefore, charge));
   emitEvent(ctx, 'refund.created', refund);
 
+  return refund;
+}
+
+/**
+ * A card refund's acquirer reference number (ARN) comes from the card network days later, not in
+ * the refund's request; the emulator publishes it one day after the refund
+ * (https://docs.stripe.com/refunds#tracing-refunds).
+ */
+export const REFUND_REFERENCE_DELAY = 24 * 3600;
+
+/** Offers the clock each card refund whose reference is still pending. */
+export function considerRefundWork(
+  book: Book,
+  consider: (at: number, run: (ctx: Ctx) => void) => void,
+): void {
+  for (const refund of book.refunds.values()) {
+    if (refund.destination_details?.card?.reference_status !== 'pending') continue;
+    consider(refund.created + REFUND_REFERENCE_DELAY, (ctx) => publishRefundReference(ctx, refund));
+  }
+}
+
+/** The reference is available: `charge.refund.updated` and `refund.updated`. */
+function publishRefundReference(ctx: Ctx, refund: Stripe.Refund): void {
   const refundBefore = clone(refund);
   refund.destination_details!.card = {
     reference: String(74_000_000_000_000_000_000_000n + BigInt(ctx.book.refunds.size)).slice(0, 23),
@@ -458,7 +481,6 @@ export function createRefund(ctx: Ctx, input: RefundInput): Stripe.Refund {
   const prev = previousAttributes(refundBefore, refund);
   emitEvent(ctx, 'charge.refund.updated', refund, prev);
   emitEvent(ctx, 'refund.updated', refund, prev);
-  return refund;
 }
 
 function formatMoney(amount: number, currency: string): string {

@@ -281,7 +281,6 @@ describe('completing checkout', () => {
     expect(events.map((e) => e.type)).toEqual([
       'customer.created',
       'payment_method.attached',
-      'customer.updated',
       'invoice.created',
       'invoice.finalized',
       'customer.subscription.created',
@@ -371,8 +370,11 @@ describe('completing checkout', () => {
       client_reference_id: 'user_9',
       metadata: { source: 'pricing_page' },
     });
+    // Checkout makes the card the subscription's default, not the customer's
+    // (docs.stripe.com/api/subscriptions/object#subscription_object-default_payment_method).
     const customer = (await stripe.customers.retrieve(result.customer!)) as Stripe.Customer;
-    expect(customer.invoice_settings.default_payment_method).toBe(result.payment_method);
+    expect(customer.invoice_settings.default_payment_method).toBeNull();
+    expect((await stripe.subscriptions.retrieve(sub.id)).default_payment_method).toBe(result.payment_method);
     const pm = await stripe.paymentMethods.retrieve(result.payment_method!);
     expect(pm).toMatchObject({ customer: customer.id, type: 'card', card: { brand: 'visa', last4: '4242' } });
   });
@@ -387,7 +389,6 @@ describe('completing checkout', () => {
     expect(result.events.map((e) => e.type)).toEqual([
       'customer.created',
       'payment_method.attached',
-      'customer.updated',
       'invoice.created',
       'invoice.finalized',
       'customer.subscription.created',

@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StripeEmulator } from '../../../dev/stripe/index';
+import { REFUND_REFERENCE_DELAY } from '../../../dev/stripe/payments';
 import { startEmulator } from './helpers';
 
 let emu: StripeEmulator;
@@ -100,7 +101,7 @@ describe('payment intents', () => {
 });
 
 describe('refunds', () => {
-  it('refunds partially then fully: charge.refunded, refund.created, charge.refund.updated', async () => {
+  it('refunds partially then fully: charge.refunded, refund.created', async () => {
     const pi = await stripe.paymentIntents.create({
       amount: 5000,
       currency: 'usd',
@@ -121,12 +122,8 @@ describe('refunds', () => {
       payment_intent: pi.id,
       reason: 'requested_by_customer',
     });
-    expect(await eventTypesSince(since)).toEqual([
-      'charge.refunded',
-      'refund.created',
-      'charge.refund.updated',
-      'refund.updated',
-    ]);
+    // The reference's charge.refund.updated / refund.updated come later (see below).
+    expect(await eventTypesSince(since)).toEqual(['charge.refunded', 'refund.created']);
     const refundedEvent = (await stripe.events.list({ type: 'charge.refunded', limit: 1 })).data[0]!;
     expect(refundedEvent.data.object).toMatchObject({
       id: pi.latest_charge,
@@ -172,6 +169,37 @@ describe('refunds', () => {
       statusCode: 400,
       code: 'resource_missing',
       param: 'charge',
+    });
+  });
+});
+
+describe('refund references (docs.stripe.com/refunds#tracing-refunds)', () => {
+  it('a card refund starts with reference_status pending; refund.updated brings the reference later', async () => {
+    const pi = await stripe.paymentIntents.create({
+      amount: 2000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+    });
+    const refund = await stripe.refunds.create({ payment_intent: pi.id, amount: 500 });
+    expect(refund.destination_details?.card).toMatchObject({ reference_status: 'pending' });
+    expect(refund.destination_details?.card?.reference).toBeUndefined();
+    const updatedNow = await stripe.events.list({ type: 'refund.updated', limit: 100 });
+    expect(updatedNow.data.filter((e) => (e.data.object as Stripe.Refund).id === refund.id)).toEqual([]);
+
+    await emu.control().advanceClock(REFUND_REFERENCE_DELAY);
+    const later = await stripe.refunds.retrieve(refund.id);
+    expect(later.destination_details?.card).toMatchObject({
+      reference_status: 'available',
+      reference: expect.stringMatching(/^\d{23}$/),
+    });
+    const updated = (await stripe.events.list({ type: 'refund.updated', limit: 100 })).data.filter(
+      (e) => (e.data.object as Stripe.Refund).id === refund.id,
+    );
+    expect(updated).toHaveLength(1);
+    expect(updated[0]!.request).toEqual({ id: null, idempotency_key: null });
+    expect(updated[0]!.data.previous_attributes).toMatchObject({
+      destination_details: { card: { reference_status: 'pending' } },
     });
   });
 });

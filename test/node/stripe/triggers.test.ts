@@ -21,7 +21,6 @@ async function run(flow: string, options: Record<string, unknown> = {}) {
 const SUBSCRIPTION_CHECKOUT = [
   'customer.created',
   'payment_method.attached',
-  'customer.updated',
   'invoice.created',
   'invoice.finalized',
   'customer.subscription.created',

@@ -141,6 +141,35 @@ const apiVersionMutation: fc.Arbitrary<FieldMutation> = fc.oneof(
 );
 
 const STRING_FIELDS = ['id', 'name', 'description', 'email', 'currency', 'status', 'customer', 'nickname'];
+/** Fields the projections read, to be given a value of the wrong type. */
+const TYPED_FIELDS = [
+  'id',
+  'object',
+  'active',
+  'deleted',
+  'metadata',
+  'items',
+  'lines',
+  'product',
+  'price',
+  'customer',
+  'subscription',
+  'invoice',
+  'payment_intent',
+  'charge',
+  'recurring',
+  'unit_amount',
+  'amount',
+  'currency',
+  'status',
+  'created',
+  'current_period_start',
+  'cancel_at',
+  'email',
+  'name',
+  'default_price',
+  'refunds',
+];
 const NUMBER_FIELDS = [
   'amount',
   'unit_amount',
@@ -192,6 +221,49 @@ const dataMutation: fc.Arbitrary<FieldMutation> = fc.oneof(
       objectOf(d)[field] = marker;
     }),
   ),
+  // A number field the object really has (the projection's columns are among them), beyond int8 etc.
+  fc.tuple(fc.nat(), rawNumber).map(([pick, raw]) =>
+    data(`a number field of data.object = ${raw}`, (d, r) => {
+      const o = objectOf(d);
+      const keys = Object.keys(o).filter((k) => typeof o[k] === 'number');
+      const field = keys.length > 0 ? keys[pick % keys.length]! : 'amount';
+      const marker = `@raw${Object.keys(r).length}@`;
+      r[marker] = raw;
+      o[field] = marker;
+    }),
+  ),
+  // A text field the object really has, with NUL or a lone surrogate.
+  fc.tuple(fc.nat(), fc.constantFrom(NUL, LONE_HIGH, LONE_LOW, `x${NUL}y`)).map(([pick, bad]) =>
+    data('a text field of data.object with NUL or a lone surrogate', (d) => {
+      const o = objectOf(d);
+      const keys = Object.keys(o).filter((k) => typeof o[k] === 'string');
+      const field = keys.length > 0 ? keys[pick % keys.length]! : 'name';
+      o[field] = `${o[field] ?? ''}${bad}`;
+    }),
+  ),
+  fc
+    .tuple(
+      fc.constantFrom(...TYPED_FIELDS),
+      fc.constantFrom<unknown>(
+        'x',
+        '',
+        1,
+        -1,
+        1.5,
+        true,
+        null,
+        {},
+        [],
+        [null],
+        { id: 1 },
+        { object: 'list', data: 'x' },
+      ),
+    )
+    .map(([field, value]) =>
+      data(`data.object.${field} = ${JSON.stringify(value)}`, (d) => {
+        objectOf(d)[field] = value;
+      }),
+    ),
   fc.tuple(hostileText, hostileText).map(([k, v]) =>
     data('data.object.metadata hostile key/value', (d) => {
       objectOf(d).metadata = { [k]: v };
@@ -251,7 +323,8 @@ export const webhookPlan: fc.Arbitrary<WebhookPlan> = fc
       { arbitrary: fc.constant<['valid', Array<FieldMutation | BodyMutation>]>(['valid', []]), weight: 1 },
       ...Object.entries(FIELD_MUTATIONS).map(([kind, arb]) => ({
         arbitrary: arb.map((m) => [kind, [m]] as [WebhookKind, Array<FieldMutation | BodyMutation>]),
-        weight: 2,
+        // data.object has the most shapes to try (and reaches the projections)
+        weight: kind === 'data.object' ? 6 : 2,
       })),
       {
         arbitrary: notObject.map(

@@ -93,10 +93,12 @@ describe('fuzz: validly signed mutated events on POST /webhooks/stripe/{env}', (
           continue;
         }
         const after = await rowCounts(env);
-        const present = await isRecorded(env, environment, body, nonce);
+        const kept = await recordsOf(env, environment, body, nonce);
+        const present = kept.length > 0;
         const violations = [
           ...checkResponse(ctx, ex),
           ...checkKept(ex, environment, body, present, counts, after, plan, Boolean(previous)),
+          ...checkFaithful(body, kept),
         ];
         counts = after;
         if (present && !previous) sent.push({ environment, body });
@@ -127,8 +129,11 @@ describe('fuzz: validly signed mutated events on POST /webhooks/stripe/{env}', (
   );
 });
 
-/** The event has a row: by its id, its raw body (as text or base64), or the nonce it carries. */
-async function isRecorded(env: TestEnv, environment: string, body: string, nonce: string): Promise<boolean> {
+/**
+ * The rows that hold the event: by its id, its raw body (as text or base64), or the nonce it
+ * carries; with what they kept of it (raw body and payload as text).
+ */
+async function recordsOf(env: TestEnv, environment: string, body: string, nonce: string): Promise<string[]> {
   let id: string | null = null;
   try {
     const parsed = JSON.parse(body) as { id?: unknown };
@@ -138,12 +143,12 @@ async function isRecorded(env: TestEnv, environment: string, body: string, nonce
     id = null;
   }
   const rows = (await sqlFor(env).query(
-    `select count(*)::int as n from paywire.webhook_events
+    `select coalesce(raw_body, '') || ' ' || coalesce(payload::text, '') as kept from paywire.webhook_events
       where environment = $1
         and (stripe_event_id = $2 or raw_body = $3 or raw_body = $4 or raw_body like $5 or payload::text like $5)`,
     [environment, id, storable(body) ? body : null, base64Utf8(body), `%${nonce}%`],
-  )) as Array<{ n: number }>;
-  return (rows[0]?.n ?? 0) > 0;
+  )) as Array<{ kept: string }>;
+  return rows.map((r) => r.kept);
 }
 
 const storable = (text: string) => !text.includes('\u0000') && isWellFormed(text);
@@ -200,6 +205,22 @@ function checkKept(
   return out;
 }
 
+/**
+ * What was kept is the signed body, not a re-serialisation of it: integers beyond 2^53 (which a
+ * JavaScript round trip rounds, 9223372036854775808 → 9223372036854776000) keep their digits.
+ */
+function checkFaithful(body: string, kept: string[]): Violation[] {
+  if (kept.length === 0) return [];
+  const lost = (body.match(/-?\d{17,}/g) ?? []).filter((digits) => !kept.some((k) => k.includes(digits)));
+  if (lost.length === 0) return [];
+  return [
+    {
+      check: 'signed body not kept faithfully',
+      detail: `the stored row no longer holds ${lost.slice(0, 2).join(', ')} (rounded by a JSON round trip?)`,
+    },
+  ];
+}
+
 function webhooksMarkdown(tally: Tally, logCounts: Record<string, number>): string {
   return [
     '## Signed events on POST /webhooks/stripe/{env}',
@@ -212,7 +233,7 @@ function webhooksMarkdown(tally: Tally, logCounts: Record<string, number>): stri
     '',
     'Checked: never a 5xx; every error in the documented shape; no SQL or secret in any answer; every event PRESENT',
     'in `paywire.webhook_events` afterwards, found by id, raw body or nonce (none lost), answered 2xx or 4xx; a',
-    'redelivery adds no row; an unmutated event is processed. Allowed exceptions, answered 4xx with nothing written',
+    'redelivery adds no row; integers beyond 2^53 keep their digits in what is stored; an unmutated event is processed. Allowed exceptions, answered 4xx with nothing written',
     '(or recorded, 2xx): a boolean livemode contradicting the environment (misrouted delivery) and a body that is',
     'not JSON at all (no id to record it under). A missing or non-boolean livemode is not an exception.',
     `Log lines during the run: ${

@@ -60,7 +60,7 @@ export function checkResponse(ctx: CheckContext, ex: Exchange): Violation[] {
     for (const m of seen.matchAll(pattern)) {
       if (echoed.includes(m[0].toLowerCase())) continue;
       out.push({
-        check: 'SQL in response',
+        check: 'SQL or database error text in response',
         detail: `${what}: ${JSON.stringify(excerpt(seen, m.index, m[0]))}`,
       });
       break;

@@ -28,6 +28,11 @@ export interface Ctx {
   readonly staged: boolean;
   /** Staged events not yet handed to delivery. */
   readonly unsent: StoredEvent[];
+  /**
+   * Seconds this piece of work has taken so far (a card authorization takes one): events are
+   * stamped that much after the request's second, as Stripe's events of one flow spread out.
+   */
+  elapsed: number;
 }
 
 export const AUTOMATIC: RequestInfo = { id: null, idempotency_key: null };
@@ -38,5 +43,5 @@ export function makeCtx(
   request: RequestInfo = AUTOMATIC,
   opts: { staged?: boolean } = {},
 ): Ctx {
-  return { book, runtime, request, emitted: [], staged: opts.staged ?? false, unsent: [] };
+  return { book, runtime, request, emitted: [], staged: opts.staged ?? false, unsent: [], elapsed: 0 };
 }

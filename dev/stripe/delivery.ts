@@ -51,6 +51,11 @@ export interface DeliverySettings {
 export interface DeliveryManagerOptions {
   defaultMode: DeliveryMode;
   retrySchedule: number[];
+  /**
+   * Stripe does not deliver events in the order they happened
+   * (https://docs.stripe.com/webhooks#event-ordering): books start shuffled unless this is false.
+   */
+  shuffleByDefault: boolean;
   /** How long a pulled delivery may stay unreported before it counts as a failed attempt. */
   leaseMs: number;
   /** Per-attempt timeout for push deliveries. */
@@ -126,7 +131,7 @@ export class DeliveryManager {
         paused: false,
         pausedEndpoints: new Set(),
         duplicate: 0,
-        shuffle: false,
+        shuffle: this.opts.shuffleByDefault,
         reverse: false,
         concurrency: 1,
         seed,

@@ -25,6 +25,8 @@ export interface EmulatorOptions {
   accounts?: AccountOptions[] | undefined;
   deliveryMode?: DeliveryMode | undefined;
   retrySchedule?: number[] | undefined;
+  /** `any` (default, as Stripe: no order guaranteed) or `strict` (oldest first). */
+  deliveryOrder?: 'any' | 'strict' | undefined;
   clock?: (() => number) | undefined;
   /** How long a pulled delivery may stay unreported before it counts as failed. */
   leaseMs?: number | undefined;
@@ -60,6 +62,7 @@ export class Emulator implements EmulatorRuntime {
     this.deliveries = new DeliveryManager({
       defaultMode: this.defaultDeliveryMode,
       retrySchedule: opts.retrySchedule ?? DEFAULT_RETRY_SCHEDULE,
+      shuffleByDefault: (opts.deliveryOrder ?? 'any') === 'any',
       leaseMs: opts.leaseMs ?? 30_000,
       timeoutMs: opts.deliveryTimeoutMs ?? 10_000,
       onAttempt: opts.log

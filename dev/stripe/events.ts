@@ -13,14 +13,16 @@ export function emitEvent(
   previousAttributes?: Record<string, unknown>,
 ): StoredEvent {
   const data: StoredEvent['data'] = { object: clone(object) as Record<string, unknown> };
-  if (previousAttributes && Object.keys(previousAttributes).length > 0) {
+  // Only `*.updated` events carry previous_attributes
+  // (https://docs.stripe.com/api/events/object#event_object-data-previous_attributes).
+  if (carriesPreviousAttributes(type) && previousAttributes && Object.keys(previousAttributes).length > 0) {
     data.previous_attributes = clone(previousAttributes);
   }
   const event: StoredEvent = {
     id: newId('event'),
     object: 'event',
     api_version: ctx.runtime.apiVersion,
-    created: ctx.book.now(),
+    created: eventTime(ctx),
     data,
     livemode: ctx.book.livemode,
     pending_webhooks: 0,
@@ -32,6 +34,20 @@ export function emitEvent(
   else event.pending_webhooks = ctx.runtime.deliveries.enqueueEvent(ctx.book, event);
   ctx.emitted.push(event);
   return event;
+}
+
+export function carriesPreviousAttributes(type: string): boolean {
+  return type.endsWith('.updated');
+}
+
+/**
+ * `created` of a new event: the request's second plus the time its work has taken, and never
+ * before the book's previous event, so `/v1/events` (newest first) keeps the order things happened.
+ */
+function eventTime(ctx: Ctx): number {
+  const created = Math.max(ctx.book.now() + ctx.elapsed, ctx.book.lastEventCreated);
+  ctx.book.lastEventCreated = created;
+  return created;
 }
 
 /** The request succeeded: its events are sent, in the order they happened. */

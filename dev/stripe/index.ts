@@ -37,6 +37,12 @@ export interface StartOptions {
   deliveryMode?: 'push' | 'pull';
   /** Backoffs (ms) between delivery attempts; the length is the number of retries. */
   retrySchedule?: number[];
+  /**
+   * `any` (default): like Stripe, deliveries are not in the order events happened (due ones are
+   * picked at random, seeded per book); `strict`: oldest first, for tests that need it. Per book:
+   * control `setDeliveryMode({ shuffle })`.
+   */
+  deliveryOrder?: 'any' | 'strict';
   /** Base clock in Unix seconds (each account+mode adds its own offset when advanced). */
   clock?: () => number;
   /** Pull mode: ms before an unreported delivery counts as failed (default 30 s). */
@@ -84,6 +90,7 @@ export async function startStripeEmulator(opts: StartOptions = {}): Promise<Stri
     accounts: opts.accounts,
     deliveryMode: opts.deliveryMode,
     retrySchedule: opts.retrySchedule,
+    deliveryOrder: opts.deliveryOrder,
     clock: opts.clock,
     leaseMs: opts.leaseMs,
     deliveryTimeoutMs: opts.deliveryTimeoutMs,

@@ -252,6 +252,8 @@ export interface PaymentResult {
   emitEvents: () => void;
 }
 
+const CARD_AUTHORIZATION_SECONDS = 1;
+
 /**
  * Confirms an intent with a payment method. The card's behavior decides the outcome (or the
  * `override`, used for a customer whose renewals are set to fail). Async payment methods end in
@@ -284,6 +286,9 @@ export function confirmPaymentIntent(
     };
   }
   const behavior = opts.override ?? behaviorOf(ctx, pm.id);
+  // The card network answers about a second later: the charge's events (and what follows) are
+  // stamped after the intent's creation, as in Stripe's event streams.
+  ctx.elapsed += CARD_AUTHORIZATION_SECONDS;
   const charge = buildCharge(ctx, pi, pm, behavior);
   pi.latest_charge = charge.id;
   if (behavior.outcome === 'succeed') {

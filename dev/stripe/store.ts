@@ -194,6 +194,8 @@ export class Book {
   readonly idempotencyInFlight = new Set<string>();
   dunning: DunningSettings = { retryDays: [3, 5, 7], finalAction: 'cancel' };
   invoiceSequence = 0;
+  /** `created` of the newest event (events never go back in time within a book). */
+  lastEventCreated = 0;
 
   constructor(
     readonly account: Omit<AccountRecord, 'books'>,
@@ -309,6 +311,7 @@ export class Book {
     this.idempotencyInFlight.clear();
     this.dunning = { retryDays: [3, 5, 7], finalAction: 'cancel' };
     this.invoiceSequence = 0;
+    this.lastEventCreated = 0;
     this.clockOffset = 0;
     this.frozenNow = undefined;
   }

@@ -158,11 +158,13 @@ function voidInvoice(req: ApiRequest) {
       'invoice_not_editable',
     );
   }
-  updateWithEvent(ctx, 'invoice.voided', invoice, (inv) => {
+  // The change is an invoice.updated (with previous_attributes), then the named event.
+  const changed = updateWithEvent(ctx, 'invoice.updated', invoice, (inv) => {
     inv.status = 'void';
     inv.next_payment_attempt = null;
     inv.status_transitions.voided_at = ctx.book.now();
   });
+  if (changed) emitEvent(ctx, 'invoice.voided', invoice);
   return invoice;
 }
 
@@ -177,11 +179,12 @@ function markUncollectible(req: ApiRequest) {
       'invoice_not_editable',
     );
   }
-  updateWithEvent(ctx, 'invoice.marked_uncollectible', invoice, (inv) => {
+  const changed = updateWithEvent(ctx, 'invoice.updated', invoice, (inv) => {
     inv.status = 'uncollectible';
     inv.next_payment_attempt = null;
     inv.status_transitions.marked_uncollectible_at = ctx.book.now();
   });
+  if (changed) emitEvent(ctx, 'invoice.marked_uncollectible', invoice);
   return invoice;
 }
 

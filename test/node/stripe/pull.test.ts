@@ -8,7 +8,12 @@ let stripe: Stripe;
 let control: EmulatorControl;
 
 beforeAll(async () => {
-  emu = await startEmulator({ deliveryMode: 'pull', retrySchedule: [50], leaseMs: 100 });
+  emu = await startEmulator({
+    deliveryMode: 'pull',
+    retrySchedule: [50],
+    leaseMs: 100,
+    deliveryOrder: 'strict',
+  });
   stripe = emu.client();
   control = emu.control();
 });

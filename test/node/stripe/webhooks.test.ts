@@ -11,7 +11,7 @@ let receiver: Receiver;
 const webhooks = Stripe.webhooks;
 
 beforeAll(async () => {
-  emu = await startEmulator({ retrySchedule: [40, 80] });
+  emu = await startEmulator({ retrySchedule: [40, 80], deliveryOrder: 'strict' });
   stripe = emu.client();
   control = emu.control();
   receiver = await startReceiver();

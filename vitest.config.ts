@@ -52,6 +52,10 @@ const workerProject = (backend: 'pglite' | 'postgres'): TestProjectInlineConfigu
       backend,
       fuzzRuns: Number(process.env.FUZZ_RUNS ?? 0) || 0,
       fuzzSeed: process.env.FUZZ_SEED ?? '',
+      // Replaying a failing property run (convergence.property.test.ts prints these values).
+      propertyRuns: Number(process.env.PAYWIRE_PROPERTY_RUNS ?? 0) || 0,
+      propertySeed: process.env.PAYWIRE_PROPERTY_SEED ?? '',
+      propertyPath: process.env.PAYWIRE_PROPERTY_PATH ?? '',
     },
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -10,6 +10,10 @@ declare module 'vitest' {
     fuzzSeed: string;
     /** loopback endpoint of the fuzz report sink (test/worker/fuzz/report-sink.ts) */
     fuzzReportUrl: string;
+    /** Property tests: runs (0 = the test's default), seed and path of a run to replay ('' = random) */
+    propertyRuns: number;
+    propertySeed: string;
+    propertyPath: string;
   }
 }
 

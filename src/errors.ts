@@ -52,4 +52,3 @@ export class AppError extends Error {
     return ERROR_STATUS[this.code];
   }
 }
-

@@ -53,6 +53,8 @@ export function decodeCursor(cursor: string, idShape: keyof typeof ID_SHAPES): C
     /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(createdAt) &&
     time >= MIN_TIME &&
     time <= MAX_TIME &&
+    // Date.parse rolls impossible dates over (Feb 30 → Mar 2); Postgres refuses them
+    new Date(time).toISOString().slice(0, 19) === createdAt.slice(0, 19) &&
     typeof id === 'string' &&
     ID_SHAPES[idShape].test(id);
   if (!valid) throw new AppError('VALIDATION_FAILED', 'Invalid cursor (use nextCursor of the previous page)');

@@ -22,7 +22,6 @@ export const route = createRoute({
       'PAYLOAD_TOO_LARGE',
       'NOT_FOUND',
       'CONFLICT',
-      'PROJECTION_FAILED',
     ),
   },
 });

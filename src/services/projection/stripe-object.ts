@@ -68,4 +68,3 @@ export function metadataOf(o: StripeObject | undefined): Record<string, string> 
 export function toDate(seconds: number | null): Date | null {
   return seconds == null ? null : new Date(seconds * 1000);
 }
-

@@ -39,4 +39,3 @@ export function subjectFromClientReference(session: StripeObject): Subject | nul
     ? { subjectType, subjectId }
     : null;
 }
-

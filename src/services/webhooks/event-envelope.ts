@@ -28,6 +28,17 @@ const API_VERSION = /^[0-9]{4}-[0-9]{2}-[0-9]{2}(\.[a-z_]+)?$/;
 /** The raw JSON escapes that decode to such text (a cheap pre-check before walking the object). */
 const UNSTORABLE_ESCAPE = /\\u0000|\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
 
+/**
+ * Numbers JavaScript cannot hold exactly (integers beyond 2^53, exponent forms): an event that
+ * has them keeps its raw body beside the jsonb, so what Stripe signed is stored digit for digit.
+ * (Matches inside strings too; a false positive only stores the body once more.)
+ */
+const INEXACT_NUMBER = /\d{16,}|\d[eE][+-]?\d/;
+
+export function needsRawBody(rawBody: string): boolean {
+  return INEXACT_NUMBER.test(rawBody);
+}
+
 export function parseEnvelope(rawBody: string): Envelope {
   let parsed: unknown;
   try {

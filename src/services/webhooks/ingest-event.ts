@@ -33,25 +33,36 @@ type EventRowInsert = typeof webhookEvents.$inferInsert;
  *   no-op and every projection statement is a recency-guarded no-op for a key it has seen.
  * - A failed (or stale pending) event is reclaimed by the same upsert.
  * - If the transaction fails, nothing of it is written; the failure is then recorded on the
- *   event row (a second round trip, only on this path). Data Postgres refuses (SQLSTATE class
- *   22: a number beyond bigint, an impossible date) fails the same way on every retry, so it
- *   is reported as `failed`; anything else throws PROJECTION_FAILED (500) so Stripe retries.
+ *   event row (a second round trip, only on this path). Values Postgres refuses (see
+ *   refusesEventData) fail the same way on every retry, so the event is reported as `failed`;
+ *   anything else throws PROJECTION_FAILED (500) so Stripe retries.
  */
 export async function ingestEvent(
   ctx: ServiceContext,
-  input: { environment: Environment; event: StripeEventLike; source?: EventSource; alongside?: Statement[] },
+  input: {
+    environment: Environment;
+    event: StripeEventLike;
+    source?: EventSource;
+    alongside?: Statement[];
+    /** the signed body, kept beside the jsonb when it holds numbers JavaScript rounds */
+    rawBody?: string;
+  },
 ): Promise<IngestResult> {
   const { db } = ctx;
   const { environment, event } = input;
-  const base = eventRow(environment, event, input.source ?? 'webhook');
+  const base = {
+    ...eventRow(environment, event, input.source ?? 'webhook'),
+    ...(input.rawBody === undefined ? {} : { rawBody: input.rawBody, rawBodyEncoding: 'utf8' }),
+  };
   const alongside = input.alongside ?? [];
 
   let projection: Statement[] | null;
   try {
     projection = buildProjection({ db, environment, event });
   } catch (err) {
-    await recordFailure(ctx, base, err);
-    throw new AppError('PROJECTION_FAILED', `Event ${event.id} could not be projected`, { cause: err });
+    // The projector refused the event's shape (e.g. no data.object.id): the same on every retry.
+    const reason = await recordFailure(ctx, base, err);
+    return { status: 'failed', eventId: event.id, type: event.type, reason };
   }
 
   if (projection === null) {
@@ -73,8 +84,7 @@ export async function ingestEvent(
     // makes Stripe redeliver later.
     if (isDbUnreachable(err)) throw toDbError(err, 'project event');
     const reason = await recordFailure(ctx, base, err);
-    if (sqlState(err)?.startsWith('22'))
-      return { status: 'failed', eventId: event.id, type: event.type, reason };
+    if (refusesEventData(err)) return { status: 'failed', eventId: event.id, type: event.type, reason };
     throw new AppError('PROJECTION_FAILED', `Event ${event.id} could not be projected`, { cause: err });
   }
 }
@@ -178,10 +188,16 @@ function markProcessed(ctx: ServiceContext, base: EventRowInsert) {
 
 async function recordFailure(ctx: ServiceContext, base: EventRowInsert, err: unknown): Promise<string> {
   const message = redact(describe(err)).slice(0, 2000);
+  const cause = (err as { cause?: unknown })?.cause;
   ctx.logger.error('event projection failed', {
     eventId: base.stripeEventId,
     type: base.type,
     error: message,
+    // Postgres's own words (they may echo the event's values): the log only, redacted
+    detail: redact(String(cause instanceof Error ? cause.message : ((err as Error)?.message ?? err))).slice(
+      0,
+      2000,
+    ),
   });
   await upsertFailed(ctx, base, message);
   return message;
@@ -206,13 +222,45 @@ async function upsertFailed(ctx: ServiceContext, row: EventRowInsert, message: s
   );
 }
 
-/** The Postgres error itself (drizzle's wrapper message repeats the whole query and its params). */
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = (err as { cause?: unknown }).cause;
+/**
+ * Postgres refused the event's own values: a data exception (class 22: a number beyond bigint,
+ * an impossible date) or a constraint (class 23: a required field missing). The same event
+ * fails the same way on every delivery, so Stripe's retries cannot help. Anything else (an app
+ * trigger raising, a serialization failure, a bug fixed by a deploy) answers 500 so they do.
+ */
+function refusesEventData(err: unknown): boolean {
   const state = sqlState(err);
-  const message = cause instanceof Error ? cause.message : err.message;
-  return `${state ? `[${state}] ` : ''}${message}`;
+  return !!state && (state.startsWith('22') || state.startsWith('23'));
+}
+
+/** Postgres data exceptions an event's values can cause, named without echoing the values. */
+const DATA_EXCEPTIONS: Record<string, string> = {
+  '22001': 'a text value is too long for its column',
+  '22003': "a number is out of its column's range",
+  '22007': 'a date or time is malformed',
+  '22008': 'a date or time is out of range',
+  '22021': 'text holds a character the database encoding cannot represent',
+  '22P02': 'a value does not have the form its column needs',
+  '22P05': 'text holds a character the database cannot store',
+};
+
+/**
+ * The failure in Paywire's words, stored as `last_error` and shown to operators. Postgres's own
+ * messages echo statement values (an event's data), so they go to the log only; an exception an
+ * app's trigger raises (P0001) is the app's own message and is kept, since it says what to fix.
+ */
+function describe(err: unknown): string {
+  const state = sqlState(err);
+  if (!state) return err instanceof Error ? err.message : String(err);
+  if (state === 'P0001') {
+    const cause = (err as { cause?: unknown }).cause;
+    return `[P0001] ${cause instanceof Error ? cause.message : (err as Error).message}`;
+  }
+  if (state.startsWith('22'))
+    return `[${state}] Postgres refused a value of the event: ${DATA_EXCEPTIONS[state] ?? 'data exception'}`;
+  if (state.startsWith('23'))
+    return `[${state}] a constraint refused the projection (integrity constraint violation)`;
+  return `[${state}] the projection failed in the database (details in the log)`;
 }
 
 async function sha256Hex(text: string): Promise<string> {

@@ -1,7 +1,7 @@
 import type { Environment } from '../../../drizzle/schema';
 import { AppError } from '../../errors';
 import type { ServiceContext } from '../context';
-import { parseEnvelope } from './event-envelope';
+import { needsRawBody, parseEnvelope } from './event-envelope';
 import { type IngestResult, ingestEvent, recordMalformedEvent } from './ingest-event';
 import { signingSecrets } from './signing-secrets';
 import { verifyStripeSignature } from './verify-signature';
@@ -50,5 +50,10 @@ export async function receiveStripeWebhook(
     );
   }
   if (!envelope.ok) return recordMalformedEvent(ctx, { environment, rawBody, envelope });
-  return ingestEvent(ctx, { environment, event: envelope.event, source: 'webhook' });
+  return ingestEvent(ctx, {
+    environment,
+    event: envelope.event,
+    source: 'webhook',
+    rawBody: needsRawBody(rawBody) ? rawBody : undefined,
+  });
 }

@@ -25,12 +25,23 @@ export async function retryEvent(
   if (!envelope.ok)
     throw new AppError('CONFLICT', `Event ${eventId} still cannot be processed: ${envelope.reason}`);
   const audit = auditStatement(ctx, { action: 'event.retry', environment, target: eventId });
-  const result = await ingestEvent(ctx, {
-    environment,
-    event: envelope.event,
-    source: 'retry',
-    alongside: [audit],
-  });
+  let result: IngestResult;
+  try {
+    result = await ingestEvent(ctx, {
+      environment,
+      event: envelope.event,
+      source: 'retry',
+      alongside: [audit],
+    });
+  } catch (err) {
+    // The retry itself worked and the failure is recorded on the event: not a server error.
+    if (err instanceof AppError && err.code === 'PROJECTION_FAILED') {
+      throw new AppError('CONFLICT', `Event ${eventId} still cannot be projected (see its last error)`, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
   if (result.status === 'failed') {
     throw new AppError('CONFLICT', `Event ${eventId} still cannot be processed: ${result.reason}`);
   }

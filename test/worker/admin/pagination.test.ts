@@ -46,6 +46,12 @@ describe('admin list pagination', () => {
         .replaceAll('+', '-')
         .replaceAll('/', '_'),
     ],
+    [
+      'an impossible date (Feb 30)',
+      btoa(
+        JSON.stringify({ createdAt: '2026-02-30T00:00:00.000Z', id: '00000000-0000-4000-8000-000000000000' }),
+      ).replace(/=+$/, ''),
+    ],
   ])('a forged cursor (%s) is a 400, never a query error', async (_label, cursor) => {
     const res = await call(env, 'GET', `/admin/v1/test/products?cursor=${cursor}`, { admin: true });
     expect(res.status).toBe(400);

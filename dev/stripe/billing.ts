@@ -3,6 +3,7 @@ import type { Ctx } from './context';
 import { invalidRequest } from './errors';
 import { emitEvent, previousAttributes, updateWithEvent } from './events';
 import { newId } from './ids';
+import { pendingInvoiceItems } from './invoice-items';
 import { embeddedList } from './list';
 import { confirmPaymentIntent, createPaymentIntent, type PaymentResult } from './payments';
 import { type Book, type CardBehavior, clone } from './store';
@@ -152,6 +153,60 @@ function buildLine(
   };
 }
 
+/** The line of an invoice item swept into an invoice (a proration, or a one-off amount). */
+function buildItemLine(
+  ctx: Ctx,
+  invoiceId: string,
+  sub: Stripe.Subscription | null,
+  ii: Stripe.InvoiceItem,
+): Stripe.InvoiceLineItem {
+  const subItem = ii.parent?.subscription_details?.subscription_item ?? null;
+  return {
+    id: newId('invoice_line_item'),
+    object: 'line_item',
+    amount: ii.amount,
+    currency: ii.currency,
+    description: ii.description,
+    discount_amounts: [],
+    discountable: ii.discountable,
+    discounts: [],
+    invoice: invoiceId,
+    livemode: ctx.book.livemode,
+    metadata: clone(ii.metadata ?? {}),
+    parent:
+      sub && subItem
+        ? {
+            invoice_item_details: null,
+            subscription_item_details: {
+              invoice_item: ii.id,
+              proration: ii.proration,
+              proration_details: { credited_items: null },
+              subscription: sub.id,
+              subscription_item: subItem,
+            },
+            type: 'subscription_item_details',
+          }
+        : {
+            invoice_item_details: {
+              invoice_item: ii.id,
+              proration: ii.proration,
+              proration_details: { credited_items: null },
+              subscription: sub?.id ?? null,
+            },
+            subscription_item_details: null,
+            type: 'invoice_item_details',
+          },
+    period: clone(ii.period),
+    pretax_credit_amounts: [],
+    pricing: clone(ii.pricing) as Stripe.InvoiceLineItem['pricing'],
+    quantity: ii.quantity,
+    quantity_decimal: ii.quantity_decimal,
+    subscription: sub?.id ?? null,
+    subtotal: ii.amount,
+    taxes: [],
+  };
+}
+
 export interface InvoiceInput {
   customer: Stripe.Customer;
   subscription: Stripe.Subscription | null;
@@ -163,12 +218,20 @@ export interface InvoiceInput {
   /** Checkout and API creation finalize at once; renewals wait an hour as drafts. */
   autoFinalizeAt: number | null;
   description?: string | null;
+  /** Pending invoice items it bills (default: those of its customer and subscription). */
+  invoiceItems?: Stripe.InvoiceItem[];
 }
 
 export function buildInvoice(ctx: Ctx, input: InvoiceInput): Stripe.Invoice {
   const id = newId('invoice');
-  const lines = input.lines.map((l) => buildLine(ctx, id, input.subscription, l));
+  const lines = [
+    ...input.lines.map((l) => buildLine(ctx, id, input.subscription, l)),
+    ...(input.invoiceItems ?? []).map((ii) => buildItemLine(ctx, id, input.subscription, ii)),
+  ];
   const total = lines.reduce((sum, l) => sum + l.amount, 0);
+  // A negative total (a downgrade's credit) is not charged; Stripe moves it to the customer's
+  // balance, which the emulator does not model.
+  const due = Math.max(0, total);
   const c = input.customer;
   return {
     id,
@@ -176,10 +239,10 @@ export function buildInvoice(ctx: Ctx, input: InvoiceInput): Stripe.Invoice {
     account_country: 'US',
     account_name: ctx.book.account.name,
     account_tax_ids: null,
-    amount_due: total,
+    amount_due: due,
     amount_overpaid: 0,
     amount_paid: 0,
-    amount_remaining: total,
+    amount_remaining: due,
     amount_shipping: 0,
     application: null,
     attempt_count: 0,
@@ -257,9 +320,12 @@ export function buildInvoice(ctx: Ctx, input: InvoiceInput): Stripe.Invoice {
   };
 }
 
-/** Creates a draft invoice and emits `invoice.created`. */
+/** Creates a draft invoice with the pending invoice items it bills and emits `invoice.created`. */
 export function createInvoice(ctx: Ctx, input: InvoiceInput): Stripe.Invoice {
-  const invoice = ctx.book.invoices.insert(buildInvoice(ctx, input));
+  const invoiceItems =
+    input.invoiceItems ?? pendingInvoiceItems(ctx.book, input.customer.id, input.subscription?.id ?? null);
+  const invoice = ctx.book.invoices.insert(buildInvoice(ctx, { ...input, invoiceItems }));
+  for (const ii of invoiceItems) ii.invoice = invoice.id;
   emitEvent(ctx, 'invoice.created', invoice);
   return invoice;
 }
@@ -647,6 +713,19 @@ function linesFor(sub: Stripe.Subscription, trial: boolean): LineInput[] {
   }));
 }
 
+/** The lines of a subscription's next renewal: every item for the period after the current one. */
+export function nextPeriodLines(sub: Stripe.Subscription): LineInput[] {
+  return itemsOf(sub).map((item) => {
+    const start = item.current_period_end;
+    return {
+      price: item.price,
+      quantity: item.quantity ?? 1,
+      item,
+      period: { start, end: nextPeriodEnd(sub.billing_cycle_anchor, start, item.price.recurring!) },
+    };
+  });
+}
+
 export interface StartedSubscription {
   subscription: Stripe.Subscription;
   invoice: Stripe.Invoice;
@@ -767,16 +846,19 @@ function renewSubscription(ctx: Ctx, sub: Stripe.Subscription, at: number): void
 }
 
 /** Applies a subscription item change made through the API (no prorations). */
+/** One entry of a subscription's `items[]` change. */
+export interface SubscriptionItemChange {
+  id?: string | undefined;
+  price?: Stripe.Price | undefined;
+  quantity?: number | undefined;
+  deleted?: boolean | undefined;
+  metadata?: Record<string, string> | undefined;
+}
+
 export function replaceSubscriptionItems(
   ctx: Ctx,
   sub: Stripe.Subscription,
-  changes: Array<{
-    id?: string | undefined;
-    price?: Stripe.Price | undefined;
-    quantity?: number | undefined;
-    deleted?: boolean | undefined;
-    metadata?: Record<string, string> | undefined;
-  }>,
+  changes: SubscriptionItemChange[],
 ): { intervalChanged: boolean } {
   const now = ctx.book.now();
   const items = [...itemsOf(sub)];
@@ -832,7 +914,11 @@ export function replaceSubscriptionItems(
 }
 
 /** Bills the new period immediately after an interval change (`billing_reason=subscription_update`). */
-export function invoiceSubscriptionNow(ctx: Ctx, sub: Stripe.Subscription): Stripe.Invoice | undefined {
+export function invoiceSubscriptionNow(
+  ctx: Ctx,
+  sub: Stripe.Subscription,
+  opts: { bill: 'period' | 'pending_items' } = { bill: 'period' },
+): Stripe.Invoice | undefined {
   const customer = ctx.book.customers.get(sub.customer as string);
   if (!customer) return undefined;
   const now = ctx.book.now();
@@ -840,7 +926,8 @@ export function invoiceSubscriptionNow(ctx: Ctx, sub: Stripe.Subscription): Stri
     customer,
     subscription: sub,
     billingReason: 'subscription_update',
-    lines: linesFor(sub, false),
+    // A new interval bills the new period in full; `always_invoice` bills only the prorations.
+    lines: opts.bill === 'period' ? linesFor(sub, false) : [],
     periodStart: now,
     periodEnd: now,
     currency: sub.currency,

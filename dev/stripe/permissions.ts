@@ -39,6 +39,7 @@ const RESOURCE_BY_SEGMENT: Record<string, PermissionResource> = {
   events: 'event',
   invoices: 'invoice',
   invoice_payments: 'invoice',
+  invoiceitems: 'invoice',
   payment_intents: 'payment_intent',
   payment_methods: 'payment_method',
   prices: 'price',

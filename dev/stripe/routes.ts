@@ -5,6 +5,7 @@ import { chargeRoutes } from './resources/charges';
 import { checkoutSessionRoutes } from './resources/checkout-sessions';
 import { customerRoutes } from './resources/customers';
 import { eventRoutes } from './resources/events';
+import { invoiceItemRoutes } from './resources/invoice-items';
 import { invoiceRoutes } from './resources/invoices';
 import { paymentIntentRoutes } from './resources/payment-intents';
 import { paymentMethodRoutes } from './resources/payment-methods';
@@ -25,6 +26,7 @@ export const apiRoutes: ApiRoute[] = [
   ...billingPortalRoutes,
   ...subscriptionRoutes,
   ...invoiceRoutes,
+  ...invoiceItemRoutes,
   ...paymentIntentRoutes,
   ...chargeRoutes,
   ...refundRoutes,

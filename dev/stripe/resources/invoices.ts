@@ -7,17 +7,21 @@ import { registerIncludable } from '../expand';
 import { embeddedList, paginate } from '../list';
 import {
   applyMetadata,
+  array,
   bool,
   emptyable,
   inRange,
+  int,
   metadata,
   object,
   oneOf,
   paginationShape,
   parseParams,
   range,
+  required,
   str,
 } from '../params';
+import { previewSubscriptionInvoice } from '../previews';
 import { clone } from '../store';
 
 registerIncludable('invoice', 'payments', (book, owner) => {
@@ -38,6 +42,43 @@ registerIncludable('invoice', 'confirmation_secret', (book, owner) => {
   if (!intent?.client_secret) return null;
   return { client_secret: intent.client_secret, type: 'payment_intent' };
 });
+
+/** `POST /v1/invoices/create_preview` for a subscription (optionally with an items change). */
+function createPreview(req: ApiRequest) {
+  const { ctx } = req;
+  const { book } = ctx;
+  const p = parseParams(req.params, {
+    customer: str(),
+    subscription: str(),
+    subscription_details: object({
+      items: array(required(object({ id: str(), price: str(), quantity: int({ min: 0 }), deleted: bool() }))),
+      proration_behavior: oneOf(['always_invoice', 'create_prorations', 'none']),
+      proration_date: int(),
+    }),
+  });
+  if (!p.subscription) {
+    throw invalidRequest(
+      'The emulator previews subscription invoices only: pass `subscription`.',
+      'subscription',
+    );
+  }
+  const subscription = book.subscriptions.require(p.subscription, 'subscription');
+  const customer = book.customers.require(p.customer ?? (subscription.customer as string), 'customer');
+  const items = p.subscription_details?.items?.map((item, i) => ({
+    id: item.id,
+    price: item.price
+      ? book.prices.require(item.price, `subscription_details[items][${i}][price]`)
+      : undefined,
+    quantity: item.quantity,
+    deleted: item.deleted,
+  }));
+  return previewSubscriptionInvoice(ctx, {
+    subscription,
+    customer,
+    items,
+    prorationBehavior: p.subscription_details?.proration_behavior ?? 'create_prorations',
+  });
+}
 
 function retrieve(req: ApiRequest) {
   parseParams(req.params, {});
@@ -222,6 +263,7 @@ function listPayments(req: ApiRequest) {
 
 export const invoiceRoutes: ApiRoute[] = [
   route('GET', '/v1/invoices', list),
+  route('POST', '/v1/invoices/create_preview', createPreview),
   route('GET', '/v1/invoices/:id', retrieve),
   route('POST', '/v1/invoices/:id', update),
   route('GET', '/v1/invoices/:id/lines', listLines),

@@ -14,6 +14,7 @@ import { runDueWork } from '../clock';
 import type { Ctx } from '../context';
 import { cardError, invalidRequest, missingParam } from '../errors';
 import { emitEvent, previousAttributes } from '../events';
+import { createProrations, type ProrationChange } from '../invoice-items';
 import { paginate } from '../list';
 import {
   applyMetadata,
@@ -216,23 +217,24 @@ const updateShape = {
   ),
 };
 
+type UpdateParams = ReturnType<typeof parseUpdate>;
+
+function parseUpdate(req: ApiRequest) {
+  return parseParams(req.params, updateShape, 'SubscriptionUpdateParams');
+}
+
+/**
+ * `POST /v1/subscriptions/:id`: every parameter is checked before anything changes, then the
+ * change is applied in steps; a price or quantity change creates prorations as
+ * `proration_behavior` says (https://docs.stripe.com/billing/subscriptions/prorations).
+ */
 function update(req: ApiRequest) {
   const { ctx } = req;
   const { book } = ctx;
   const sub = book.subscriptions.require(pathParam(req, 'id'));
-  const p = parseParams(req.params, updateShape, 'SubscriptionUpdateParams');
+  const p = parseUpdate(req);
   const terminal = sub.status === 'canceled' || sub.status === 'incomplete_expired';
-  if (terminal) {
-    const allowed = new Set(['metadata', 'cancellation_details', 'expand']);
-    const offending = Object.keys(req.params).find((k) => !allowed.has(k));
-    if (offending) {
-      throw invalidRequest(
-        'A canceled subscription can only update its cancellation_details and metadata.',
-        offending,
-        'subscription_canceled',
-      );
-    }
-  }
+  if (terminal) refuseTerminalChanges(req);
   const itemChanges = p.items?.map((item, i) => ({
     id: item.id,
     price: item.price ? requireRecurringPrice(ctx, item.price, `items[${i}][price]`) : undefined,
@@ -240,20 +242,11 @@ function update(req: ApiRequest) {
     deleted: item.deleted,
     metadata: item.metadata === undefined ? undefined : applyMetadata({}, item.metadata),
   }));
-  const dpm =
-    p.default_payment_method === undefined
-      ? undefined
-      : p.default_payment_method === null
-        ? null
-        : resolvePaymentMethodParam(ctx, p.default_payment_method, 'default_payment_method');
-  if (dpm && dpm.customer !== sub.customer) {
-    throw invalidRequest(
-      `The customer does not have a payment method with the ID ${dpm.id}. The payment method must be attached to the customer.`,
-      'default_payment_method',
-    );
-  }
+  const dpm = resolveDefaultPaymentMethod(ctx, sub, p);
   const now = book.now();
   const before = clone(sub);
+  const itemsBefore = itemSnapshot(sub);
+  const periodBefore = { start: currentPeriodStart(sub), end: currentPeriodEnd(sub) };
   let intervalChanged = false;
   if (itemChanges) intervalChanged = replaceSubscriptionItems(ctx, sub, itemChanges).intervalChanged;
   if (p.metadata !== undefined) sub.metadata = applyMetadata(sub.metadata, p.metadata);
@@ -264,78 +257,132 @@ function update(req: ApiRequest) {
       ? { behavior: p.pause_collection.behavior, resumes_at: p.pause_collection.resumes_at ?? null }
       : null;
   }
-  if (p.cancellation_details) {
-    const cd = sub.cancellation_details ?? {
-      comment: null,
-      feedback: null,
-      feedback_option: null,
-      reason: null,
-    };
-    if (p.cancellation_details.comment !== undefined) cd.comment = p.cancellation_details.comment;
-    if (p.cancellation_details.feedback !== undefined) cd.feedback = p.cancellation_details.feedback;
-    sub.cancellation_details = cd;
-  }
-  if (p.cancel_at_period_end !== undefined && !terminal) {
-    if (p.cancel_at_period_end) {
-      sub.cancel_at_period_end = true;
-      sub.cancel_at = currentPeriodEnd(sub);
-      sub.canceled_at = now;
-      sub.cancellation_details = {
-        ...(sub.cancellation_details ?? { comment: null, feedback: null, feedback_option: null }),
-        reason: 'cancellation_requested',
-      };
-    } else {
-      sub.cancel_at_period_end = false;
-      sub.cancel_at = null;
-      sub.canceled_at = null;
-      sub.cancellation_details = {
-        ...(sub.cancellation_details ?? { comment: null, feedback: null, feedback_option: null }),
-        reason: null,
-      };
-    }
-  }
-  if (p.cancel_at !== undefined && !terminal) {
-    if (p.cancel_at === null) {
-      sub.cancel_at = null;
-      sub.canceled_at = null;
-      sub.cancel_at_period_end = false;
-    } else {
-      if ((p.cancel_at as number) <= now)
-        throw invalidRequest('cancel_at must be in the future.', 'cancel_at');
-      sub.cancel_at = p.cancel_at as number;
-      sub.cancel_at_period_end = sub.cancel_at === currentPeriodEnd(sub);
-      sub.canceled_at = now;
-      sub.cancellation_details = {
-        ...(sub.cancellation_details ?? { comment: null, feedback: null, feedback_option: null }),
-        reason: 'cancellation_requested',
-      };
-    }
-  }
-  let endTrialNow = false;
-  if (p.trial_end !== undefined && !terminal) {
-    if (p.trial_end === 'now') {
-      if (sub.status === 'trialing') {
-        endTrialNow = true;
-        sub.trial_end = now;
-        for (const item of sub.items.data) item.current_period_end = now;
-      }
-    } else {
-      if (p.trial_end <= now)
-        throw invalidRequest(
-          'Invalid timestamp: must be an integer Unix timestamp in the future.',
-          'trial_end',
-        );
-      sub.trial_end = p.trial_end;
-      sub.trial_start = sub.trial_start ?? now;
-      sub.status = 'trialing';
-      for (const item of sub.items.data) item.current_period_end = p.trial_end;
-    }
-  }
+  applyCancellationDetails(sub, p);
+  if (!terminal) applyCancelAt(sub, p, now);
+  const endTrialNow = !terminal && applyTrialEnd(sub, p, now);
+  const behavior = p.proration_behavior ?? 'create_prorations';
+  const prorate =
+    itemChanges && !intervalChanged && !terminal && behavior !== 'none' && sub.status !== 'trialing';
+  const prorations = prorate
+    ? createProrations(ctx, sub, itemChangesSince(itemsBefore, sub), periodBefore, productNameOf(ctx))
+    : [];
   const prev = previousAttributes(before, sub);
   if (Object.keys(prev).length > 0) emitEvent(ctx, 'customer.subscription.updated', sub, prev);
   if (intervalChanged && sub.status !== 'trialing' && !terminal) invoiceSubscriptionNow(ctx, sub);
+  else if (behavior === 'always_invoice' && prorations.length > 0) {
+    invoiceSubscriptionNow(ctx, sub, { bill: 'pending_items' });
+  }
   if (endTrialNow) ctx.emitted.push(...runDueWork(ctx.runtime, book, now, ctx));
   return sub;
+}
+
+function refuseTerminalChanges(req: ApiRequest): void {
+  const allowed = new Set(['metadata', 'cancellation_details', 'expand']);
+  const offending = Object.keys(req.params).find((k) => !allowed.has(k));
+  if (offending) {
+    throw invalidRequest(
+      'A canceled subscription can only update its cancellation_details and metadata.',
+      offending,
+      'subscription_canceled',
+    );
+  }
+}
+
+function resolveDefaultPaymentMethod(ctx: Ctx, sub: Stripe.Subscription, p: UpdateParams) {
+  if (p.default_payment_method === undefined) return undefined;
+  if (p.default_payment_method === null) return null;
+  const dpm = resolvePaymentMethodParam(ctx, p.default_payment_method, 'default_payment_method');
+  if (dpm.customer !== sub.customer) {
+    throw invalidRequest(
+      `The customer does not have a payment method with the ID ${dpm.id}. The payment method must be attached to the customer.`,
+      'default_payment_method',
+    );
+  }
+  return dpm;
+}
+
+function applyCancellationDetails(sub: Stripe.Subscription, p: UpdateParams): void {
+  if (!p.cancellation_details) return;
+  const cd = sub.cancellation_details ?? {
+    comment: null,
+    feedback: null,
+    feedback_option: null,
+    reason: null,
+  };
+  if (p.cancellation_details.comment !== undefined) cd.comment = p.cancellation_details.comment;
+  if (p.cancellation_details.feedback !== undefined) cd.feedback = p.cancellation_details.feedback;
+  sub.cancellation_details = cd;
+}
+
+function requestCancellation(sub: Stripe.Subscription, reason: 'cancellation_requested' | null): void {
+  sub.cancellation_details = {
+    ...(sub.cancellation_details ?? { comment: null, feedback: null, feedback_option: null }),
+    reason,
+  };
+}
+
+/** `cancel_at_period_end` and `cancel_at`. */
+function applyCancelAt(sub: Stripe.Subscription, p: UpdateParams, now: number): void {
+  if (p.cancel_at_period_end !== undefined) {
+    sub.cancel_at_period_end = p.cancel_at_period_end;
+    sub.cancel_at = p.cancel_at_period_end ? currentPeriodEnd(sub) : null;
+    sub.canceled_at = p.cancel_at_period_end ? now : null;
+    requestCancellation(sub, p.cancel_at_period_end ? 'cancellation_requested' : null);
+  }
+  if (p.cancel_at === undefined) return;
+  if (p.cancel_at === null) {
+    sub.cancel_at = null;
+    sub.canceled_at = null;
+    sub.cancel_at_period_end = false;
+    return;
+  }
+  if ((p.cancel_at as number) <= now) throw invalidRequest('cancel_at must be in the future.', 'cancel_at');
+  sub.cancel_at = p.cancel_at as number;
+  sub.cancel_at_period_end = sub.cancel_at === currentPeriodEnd(sub);
+  sub.canceled_at = now;
+  requestCancellation(sub, 'cancellation_requested');
+}
+
+/** `trial_end`: a new end, or `now` (returns true: the trial's end is processed at once). */
+function applyTrialEnd(sub: Stripe.Subscription, p: UpdateParams, now: number): boolean {
+  if (p.trial_end === undefined) return false;
+  if (p.trial_end === 'now') {
+    if (sub.status !== 'trialing') return false;
+    sub.trial_end = now;
+    for (const item of sub.items.data) item.current_period_end = now;
+    return true;
+  }
+  if (p.trial_end <= now) {
+    throw invalidRequest('Invalid timestamp: must be an integer Unix timestamp in the future.', 'trial_end');
+  }
+  sub.trial_end = p.trial_end;
+  sub.trial_start = sub.trial_start ?? now;
+  sub.status = 'trialing';
+  for (const item of sub.items.data) item.current_period_end = p.trial_end;
+  return false;
+}
+
+type ItemSnapshot = Map<string, { price: Stripe.Price; quantity: number }>;
+
+function itemSnapshot(sub: Stripe.Subscription): ItemSnapshot {
+  return new Map(sub.items.data.map((i) => [i.id, { price: clone(i.price), quantity: i.quantity ?? 1 }]));
+}
+
+/** What changed per item since `before`: the prorations' credited and charged amounts. */
+function itemChangesSince(before: ItemSnapshot, sub: Stripe.Subscription): ProrationChange[] {
+  const changes: ProrationChange[] = [];
+  const now = itemSnapshot(sub);
+  for (const [id, to] of now) {
+    const from = before.get(id) ?? null;
+    if (from && from.price.id === to.price.id && from.quantity === to.quantity) continue;
+    changes.push({ item: id, from, to });
+  }
+  for (const [id, from] of before) if (!now.has(id)) changes.push({ item: id, from, to: null });
+  return changes;
+}
+
+function productNameOf(ctx: Ctx): (price: Stripe.Price) => string {
+  return (price) => ctx.book.products.get(price.product as string)?.name ?? price.id;
 }
 
 function cancel(req: ApiRequest) {

@@ -128,13 +128,22 @@ export async function control(key: string, method: string, path: string, body?: 
   return { status: res.status, json: res.status === 204 ? null : ((await res.json()) as any) };
 }
 
-/** Makes every request of this account+mode whose path starts with `path` fail with a 500 (no retries). */
-export async function stripeDown(key: string, path: string, method?: string): Promise<() => Promise<void>> {
+/**
+ * Makes every request of this account+mode whose path starts with `path` fail (default 500, no
+ * retries), optionally with Stripe's error message set to `message`.
+ */
+export async function stripeDown(
+  key: string,
+  path: string,
+  method?: string,
+  options: { status?: number; message?: string } = {},
+): Promise<() => Promise<void>> {
   const res = await control(key, 'POST', '/faults', {
     path,
-    status: 500,
+    status: options.status ?? 500,
     should_retry: false,
     ...(method ? { method } : {}),
+    ...(options.message ? { message: options.message } : {}),
   });
   expect(res.status).toBe(200);
   const id = res.json.id as string;

@@ -4,7 +4,7 @@ import { AppError } from '../../../src/errors';
 import { TEST_ENCRYPTION_KEY } from '../../setup/bindings';
 import { expectErrorShape, runAdminSecurityTests } from '../support/security';
 import { call, sqlFor } from '../support/worker';
-import { adminEnv, configureEndpoint, connect, newStripeAccount, scanForSecrets } from './support';
+import { adminEnv, configureEndpoint, connect, control, newStripeAccount, scanForSecrets } from './support';
 
 scanForSecrets();
 
@@ -12,6 +12,35 @@ const V1 = TEST_ENCRYPTION_KEY; // "v1:<32 bytes>"
 const V2_ONLY = `v2:${btoa(String.fromCharCode(...Array.from({ length: 32 }, (_, i) => 255 - i)))}`;
 const ROTATED = `${V2_ONLY},${V1}`;
 const SLOT = 'connections:test:secret_key';
+
+/**
+ * Every secret stored on the connections, decrypted with a keyring of only `keyConfig` (a
+ * secret it cannot decrypt fails the test), keyed "<environment>:<secret>".
+ */
+async function storedSecrets(sql: ReturnType<typeof sqlFor>, keyConfig: string) {
+  const keyring = await loadKeyring(keyConfig);
+  const rows = (await sql.query(
+    'select environment, secret_key_ciphertext, webhook_secret_ciphertext from paywire.connections order by environment',
+  )) as Array<{
+    environment: string;
+    secret_key_ciphertext: string | null;
+    webhook_secret_ciphertext: string | null;
+  }>;
+  const ciphertexts: Record<string, string> = {};
+  const plaintexts: Record<string, string> = {};
+  for (const row of rows) {
+    for (const [secret, ciphertext] of [
+      ['secret_key', row.secret_key_ciphertext],
+      ['webhook_secret', row.webhook_secret_ciphertext],
+    ] as const) {
+      if (ciphertext === null) continue;
+      const slot = `${row.environment}:${secret}`;
+      ciphertexts[slot] = ciphertext;
+      plaintexts[slot] = await decryptSecret(keyring, ciphertext, `connections:${slot}`);
+    }
+  }
+  return { ciphertexts, plaintexts };
+}
 
 async function expectRejected(promise: Promise<unknown>, code: string) {
   const err = await promise.then(
@@ -82,12 +111,22 @@ describe('POST /admin/v1/encryption/rotate', () => {
     const account = await newStripeAccount('Rotation');
     const env = adminEnv();
     await connect(env, 'test', account.testSecretKey);
-    await configureEndpoint(env, 'test');
+    const endpoint = await configureEndpoint(env, 'test');
     await connect(env, 'live', account.liveSecretKey);
     const sql = sqlFor(env);
-    const before = await sql.query(
-      'select environment, secret_key_ciphertext, webhook_secret_ciphertext from paywire.connections order by environment',
+    const { json: endpointSecret } = await control(
+      account.testSecretKey,
+      'GET',
+      `/webhook_endpoints/${endpoint.endpoint.id}/secret`,
     );
+    // Every secret stored, decrypted with only the key it was written under.
+    const before = await storedSecrets(sql, V1);
+    expect(before.plaintexts).toEqual({
+      'live:secret_key': account.liveSecretKey,
+      'test:secret_key': account.testSecretKey,
+      'test:webhook_secret': endpointSecret.secret,
+    });
+    expect(Object.values(before.ciphertexts).map(ciphertextVersion)).toEqual([1, 1, 1]);
 
     const rotatedEnv = { ...env, PAYWIRE_ENCRYPTION_KEY: ROTATED };
     const res = await call(rotatedEnv, 'POST', '/admin/v1/encryption/rotate', { admin: true });
@@ -100,14 +139,12 @@ describe('POST /admin/v1/encryption/rotate', () => {
       alreadyCurrent: 0,
       failed: [],
     });
-    const after = await sql.query(
-      'select environment, secret_key_ciphertext, webhook_secret_ciphertext from paywire.connections order by environment',
-    );
-    for (const row of after) {
-      expect(row.secret_key_ciphertext).toMatch(/^v2\./);
-      if (row.webhook_secret_ciphertext) expect(row.webhook_secret_ciphertext).toMatch(/^v2\./);
-    }
-    expect(after.map((r) => r.secret_key_ciphertext)).not.toEqual(before.map((r) => r.secret_key_ciphertext));
+    // The same secrets, now readable with the new key alone, under new ciphertexts.
+    const after = await storedSecrets(sql, V2_ONLY);
+    expect(after.plaintexts).toEqual(before.plaintexts);
+    expect(Object.values(after.ciphertexts).map(ciphertextVersion)).toEqual([2, 2, 2]);
+    for (const slot of Object.keys(before.ciphertexts))
+      expect(after.ciphertexts[slot], slot).not.toBe(before.ciphertexts[slot]);
     const audit = await sql.query("select details from paywire.audit_log where action = 'encryption.rotate'");
     expect(audit[0]!.details).toMatchObject({ activeVersion: 2, reencrypted: 3, failed: 0 });
 

@@ -143,11 +143,72 @@ describe('anon', () => {
 });
 
 describe('paywire_service (no BYPASSRLS)', () => {
-  it('reads and writes everything through its policies', async () => {
+  it('reads every row, without bypassing RLS', async () => {
     const rows = await as('paywire_service', null, 'select count(*)::int as n from paywire.subscriptions');
     expect(rows[0]!.n).toBe(3);
     const [role] = await sql`select rolbypassrls from pg_roles where rolname = 'paywire_service'`;
     expect(role!.rolbypassrls).toBe(false);
+  });
+
+  it('inserts, updates and deletes rows of any subject and the operator tables', async () => {
+    const write = (query: string) => as('paywire_service', null, query);
+    // a subject-scoped table: rows of a subject no claim names
+    expect(
+      await write(`insert into paywire.subscriptions (environment, stripe_subscription_id, stripe_customer_id, subject_type, subject_id, status, raw)
+        values ('test', 'sub_svc', 'cus_svc', 'user', 'zed', 'active', '{}') returning stripe_subscription_id`),
+    ).toEqual([{ stripe_subscription_id: 'sub_svc' }]);
+    expect(
+      await write(
+        `update paywire.subscriptions set status = 'past_due' where stripe_subscription_id in ('sub_svc', 'sub_b') returning stripe_subscription_id`,
+      ),
+    ).toHaveLength(2);
+    // operator tables end users cannot even read
+    expect(
+      await write(`insert into paywire.webhook_events (environment, stripe_event_id, type, livemode, stripe_created, processing_status, payload)
+        values ('test', 'evt_svc', 'product.created', false, 1, 'processed', '{}') returning stripe_event_id`),
+    ).toEqual([{ stripe_event_id: 'evt_svc' }]);
+    expect(
+      await write(
+        `update paywire.connections set account_name = 'by service' where environment = 'test' returning account_name`,
+      ),
+    ).toEqual([{ account_name: 'by service' }]);
+    expect(
+      await write(
+        `delete from paywire.webhook_events where stripe_event_id = 'evt_svc' returning stripe_event_id`,
+      ),
+    ).toEqual([{ stripe_event_id: 'evt_svc' }]);
+    expect(
+      await write(
+        `delete from paywire.subscriptions where stripe_subscription_id = 'sub_svc' returning stripe_subscription_id`,
+      ),
+    ).toEqual([{ stripe_subscription_id: 'sub_svc' }]);
+
+    // the writes are real (seen by the owner), and undone where this test made them
+    expect(
+      await sql`select status from paywire.subscriptions where stripe_subscription_id = 'sub_b'`,
+    ).toEqual([{ status: 'past_due' }]);
+    expect(await sql`select account_name from paywire.connections where environment = 'test'`).toEqual([
+      { account_name: 'by service' },
+    ]);
+    await sql`update paywire.subscriptions set status = 'active' where stripe_subscription_id = 'sub_b'`;
+    expect(await sql`select 1 from paywire.subscriptions where stripe_subscription_id = 'sub_svc'`).toEqual(
+      [],
+    );
+  });
+
+  it('may write every paywire table: all four privileges and an unconditional policy for each', async () => {
+    const tables = await sql`select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'paywire' and c.relkind = 'r' order by 1`;
+    expect(tables.length).toBeGreaterThanOrEqual(15);
+    const missing = await sql`select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'paywire' and c.relkind = 'r' and not (
+        has_table_privilege('paywire_service', c.oid, 'SELECT')
+        and has_table_privilege('paywire_service', c.oid, 'INSERT')
+        and has_table_privilege('paywire_service', c.oid, 'UPDATE')
+        and has_table_privilege('paywire_service', c.oid, 'DELETE')
+        and exists (select 1 from pg_policies p where p.schemaname = 'paywire' and p.tablename = c.relname
+          and 'paywire_service' = any (p.roles) and p.cmd = 'ALL' and p.qual = 'true' and p.with_check = 'true'))`;
+    expect(missing).toEqual([]);
   });
 
   it('RLS is enabled on every paywire table', async () => {

@@ -132,6 +132,30 @@ describe('PUT /admin/v1/:env/connection', () => {
     await seedMirror(env, 'live', 'l');
     const auditBefore = (await rowCounts(env)).audit_log!;
 
+    // The same write: when its last part (the audit entry) fails, none of it happened — the
+    // mirror is intact, the connection and its sync request unchanged, the old endpoint kept.
+    const sql = sqlFor(env);
+    const before = {
+      counts: await rowCounts(env),
+      connection: await connectionRow(env, 'test'),
+      syncRuns: await syncRuns(env, 'test'),
+    };
+    await sql`create function public.refuse_audit() returns trigger language plpgsql as $$
+      begin raise exception 'audit store unavailable'; end $$`;
+    await sql`create trigger refuse_audit before insert on paywire.audit_log for each row execute function public.refuse_audit()`;
+    const failed = await call(env, 'PUT', '/admin/v1/test/connection', {
+      admin: true,
+      body: { secretKey: accountB.testSecretKey },
+    });
+    await sql`drop trigger refuse_audit on paywire.audit_log`;
+    expect(failed.status).toBe(500);
+    expectErrorShape(failed.json, 'INTERNAL');
+    expect(await rowCounts(env)).toEqual(before.counts);
+    expect(Object.values(await mirrorCounts(env, 'test'))).toEqual(Array(10).fill(1));
+    expect(await connectionRow(env, 'test')).toEqual(before.connection);
+    expect(await syncRuns(env, 'test')).toEqual(before.syncRuns);
+    expect((await listEndpoints(accountA.testSecretKey)).map((e) => e.id)).toContain(endpoint.endpoint.id);
+
     const res = await call(env, 'PUT', '/admin/v1/test/connection', {
       admin: true,
       body: { secretKey: accountB.testSecretKey },

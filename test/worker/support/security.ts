@@ -1,11 +1,12 @@
 /**
  * Shared security cases, run for every admin route: no key → 401, wrong key → 403, unknown
- * environment → 404, all in the one error shape and without writing anything. Optional cases:
+ * environment → 404, all in the one error shape, each checked to leave every row of every
+ * paywire table as it found it. Optional cases:
  * a Stripe key of the other environment (routes that take one) and environment isolation
  * (rows of one environment never show up under the other).
  */
 import { describe, expect, it } from 'vitest';
-import { call, isolatedEnv, rowCounts, type TestEnv, totalRows } from './worker';
+import { call, isolatedEnv, type TestEnv, tableDigests } from './worker';
 
 export interface RouteUnderTest {
   method: string;
@@ -30,33 +31,48 @@ export function expectErrorShape(json: unknown, code: string) {
   expect(json).toMatchObject({ error: { code, message: expect.any(String), requestId: expect.any(String) } });
 }
 
+/** Runs `request` and requires that it inserted, changed and deleted no row of any paywire table. */
+async function expectNothingWritten<T>(env: TestEnv, request: () => Promise<T>): Promise<T> {
+  const before = await tableDigests(env);
+  const result = await request();
+  expect(await tableDigests(env)).toEqual(before);
+  return result;
+}
+
 export function runAdminSecurityTests(route: RouteUnderTest) {
   const label = `${route.method} ${route.path}`;
   describe(`security: ${label}`, () => {
+    // One database for the route's cases; each case compares the tables before and after
+    // itself, so the cases hold in any order (the isolation case seeds rows into it).
     const testEnv = isolatedEnv();
     const path = route.path.replace('{env}', 'test');
 
     it('rejects a request without the admin key (401) and writes nothing', async () => {
-      const res = await call(testEnv, route.method, path, { body: route.body });
+      const res = await expectNothingWritten(testEnv, () =>
+        call(testEnv, route.method, path, { body: route.body }),
+      );
       expect(res.status).toBe(401);
       expectErrorShape(res.json, 'UNAUTHORIZED');
-      expect(totalRows(await rowCounts(testEnv))).toBe(0);
     });
 
-    it('rejects a wrong admin key (403)', async () => {
-      const res = await call(testEnv, route.method, path, {
-        body: route.body,
-        headers: { authorization: 'Bearer not-the-admin-key-0000000000' },
-      });
+    it('rejects a wrong admin key (403) and writes nothing', async () => {
+      const res = await expectNothingWritten(testEnv, () =>
+        call(testEnv, route.method, path, {
+          body: route.body,
+          headers: { authorization: 'Bearer not-the-admin-key-0000000000' },
+        }),
+      );
       expect(res.status).toBe(403);
       expectErrorShape(res.json, 'FORBIDDEN');
     });
 
-    it('rejects a non-bearer authorization header (403)', async () => {
-      const res = await call(testEnv, route.method, path, {
-        body: route.body,
-        headers: { authorization: 'Basic YWRtaW46YWRtaW4=' },
-      });
+    it('rejects a non-bearer authorization header (403) and writes nothing', async () => {
+      const res = await expectNothingWritten(testEnv, () =>
+        call(testEnv, route.method, path, {
+          body: route.body,
+          headers: { authorization: 'Basic YWRtaW46YWRtaW4=' },
+        }),
+      );
       expect(res.status).toBe(403);
       expectErrorShape(res.json, 'FORBIDDEN');
     });
@@ -68,19 +84,19 @@ export function runAdminSecurityTests(route: RouteUnderTest) {
         ['live', 'test'],
       ] as const) {
         it(`rejects a ${keyEnv} key on the ${pathEnv} environment (400) and writes nothing`, async () => {
-          const res = await call(testEnv, route.method, route.path.replace('{env}', pathEnv), {
-            body: bodyWithKeyOf(keyEnv),
-            admin: true,
-          });
+          const res = await expectNothingWritten(testEnv, () =>
+            call(testEnv, route.method, route.path.replace('{env}', pathEnv), {
+              body: bodyWithKeyOf(keyEnv),
+              admin: true,
+            }),
+          );
           expect(res.status).toBe(400);
           expectErrorShape(res.json, 'KEY_ENVIRONMENT_MISMATCH');
-          expect(totalRows(await rowCounts(testEnv))).toBe(0);
         });
       }
     }
 
     if (isolation) {
-      // Runs after the cases above (which assert an empty database), in the same database.
       it('lists rows of its own environment only', async () => {
         const env = testEnv;
         const seeded = await isolation.seed(env);
@@ -95,11 +111,13 @@ export function runAdminSecurityTests(route: RouteUnderTest) {
     }
 
     if (route.path.includes('{env}')) {
-      it('answers 404 for an unknown environment', async () => {
-        const res = await call(testEnv, route.method, route.path.replace('{env}', 'staging'), {
-          body: route.body,
-          admin: true,
-        });
+      it('answers 404 for an unknown environment and writes nothing', async () => {
+        const res = await expectNothingWritten(testEnv, () =>
+          call(testEnv, route.method, route.path.replace('{env}', 'staging'), {
+            body: route.body,
+            admin: true,
+          }),
+        );
         expect(res.status).toBe(404);
         expectErrorShape(res.json, 'NOT_FOUND');
       });

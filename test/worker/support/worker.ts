@@ -129,6 +129,27 @@ export async function rowCounts(testEnv: TestEnv): Promise<Record<string, number
   return Object.fromEntries(rows.map((r) => [r.t, r.n]));
 }
 
+/**
+ * A digest of every row of every paywire table (count and md5 of the rows' text), so that
+ * "nothing was written" also catches an UPDATE or a delete-and-insert.
+ */
+export async function tableDigests(testEnv: TestEnv): Promise<Record<string, string>> {
+  const sql = sqlFor(testEnv);
+  const tables = (await sql.query(
+    `select c.relname as t from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'paywire' and c.relkind = 'r' order by 1`,
+  )) as Array<{ t: string }>;
+  const rows = (await sql.query(
+    tables
+      .map(
+        ({ t }) =>
+          `select '${t}' as t, count(*) || ':' || coalesce(md5(string_agg(r::text, ',' order by r::text)), '') as d from paywire.${t} r`,
+      )
+      .join(' union all '),
+  )) as Array<{ t: string; d: string }>;
+  return Object.fromEntries(rows.map((r) => [r.t, r.d]));
+}
+
 export function totalRows(counts: Record<string, number>): number {
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }

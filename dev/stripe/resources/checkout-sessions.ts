@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import { type ApiRequest, type ApiRoute, pathParam, route } from '../api';
 import { buildPrice, buildProduct, currencyParam, recurringShape } from '../catalog';
 import { customerDetails, expireCheckoutSession } from '../checkout';
+import type { Ctx } from '../context';
 import { invalidRequest, missingParam, noSuchResource } from '../errors';
 import { registerIncludable } from '../expand';
 import { newCheckoutSessionId, newId } from '../ids';
@@ -16,6 +17,7 @@ import {
   metadata,
   object,
   oneOf,
+  type Parsed,
   paginationShape,
   parseParams,
   range,
@@ -23,7 +25,7 @@ import {
   str,
   timestamp,
 } from '../params';
-import { clone } from '../store';
+import { type CheckoutSessionInputs, clone } from '../store';
 
 const lineItemShape = {
   price: str(),
@@ -134,10 +136,30 @@ function lineItemFromPrice(price: Stripe.Price, quantity: number, description: s
   };
 }
 
-function create(req: ApiRequest) {
-  const { ctx } = req;
-  const { book } = ctx;
-  const p = parseParams(req.params, createShape, 'CheckoutSessionCreateParams');
+type CreateParams = Parsed<typeof createShape>;
+type LineItemParams = Parsed<typeof lineItemShape>;
+
+interface ResolvedLineItem {
+  price: Stripe.Price;
+  quantity: number;
+  description: string;
+  adhoc: boolean;
+}
+
+/** What `create` works out from the parameters before it builds the session. */
+interface SessionTerms {
+  /** One reading of the book's clock for the whole request. */
+  now: number;
+  customer: Stripe.Customer | undefined;
+  lineItems: Stripe.LineItem[];
+  currency: string;
+  subtotal: number;
+  trialing: boolean;
+  expiresAt: number;
+}
+
+/** Combinations Stripe refuses from the parameters alone, before it looks anything up. */
+function checkParamCombinations(p: CreateParams): void {
   if (p.mode === 'setup') {
     throw invalidRequest(
       'The Paywire Stripe emulator does not support `setup` mode Checkout Sessions.',
@@ -173,74 +195,84 @@ function create(req: ApiRequest) {
       'payment_intent_data',
     );
   }
-  const customer = p.customer ? book.customers.require(p.customer, 'customer') : undefined;
-  if (!p.line_items || p.line_items.length === 0) throw missingParam('line_items');
+}
 
-  const now = book.now();
-  const resolved: Array<{ price: Stripe.Price; quantity: number; description: string; adhoc: boolean }> = [];
-  p.line_items.forEach((li, i) => {
-    const param = `line_items[${i}]`;
-    if (li.price && li.price_data) {
-      throw invalidRequest(
-        'You may only specify one of these parameters: price, price_data.',
-        `${param}[price]`,
-      );
-    }
-    if (li.quantity === undefined) throw missingParam(`${param}[quantity]`);
-    let price: Stripe.Price;
-    let adhoc = false;
-    if (li.price) {
-      price =
-        book.prices.get(li.price) ??
-        (() => {
-          throw noSuchResource('price', li.price!, `${param}[price]`);
-        })();
-      if (!price.active) {
-        throw invalidRequest(
-          'The price specified is inactive. This field only accepts active prices.',
-          `${param}[price]`,
-        );
-      }
-    } else if (li.price_data) {
-      const pd = li.price_data;
-      let productId: string;
-      if (pd.product) {
-        productId = book.products.require(pd.product, `${param}[price_data][product]`).id;
-      } else if (pd.product_data) {
-        // Ad-hoc products and prices exist (retrievable) but are inactive, as Stripe makes them.
-        const product = buildProduct(ctx, {
-          name: pd.product_data.name,
-          active: false,
-          description: pd.product_data.description ?? null,
-          images: pd.product_data.images ?? [],
-          metadata: applyMetadata({}, pd.product_data.metadata),
-        });
-        book.products.insert(product);
-        productId = product.id;
-      } else {
-        throw invalidRequest(
-          'You must specify either `product` or `product_data` when creating a price.',
-          `${param}[price_data][product]`,
-        );
-      }
-      price = buildPrice(ctx, productId, { ...pd, active: false }, `${param}[price_data]`);
-      book.prices.insert(price);
-      adhoc = true;
-    } else {
-      throw missingParam(`${param}[price]`);
-    }
-    const product = book.products.get(price.product as string);
-    resolved.push({ price, quantity: li.quantity, description: product?.name ?? 'Item', adhoc });
-  });
+/** A line item's `price`: it must exist and be active. */
+function storedPrice(ctx: Ctx, priceId: string, param: string): Stripe.Price {
+  const price =
+    ctx.book.prices.get(priceId) ??
+    (() => {
+      throw noSuchResource('price', priceId, `${param}[price]`);
+    })();
+  if (!price.active) {
+    throw invalidRequest(
+      'The price specified is inactive. This field only accepts active prices.',
+      `${param}[price]`,
+    );
+  }
+  return price;
+}
 
+/** A line item's `price_data`: a new price, on a stored product or on one made from `product_data`. */
+function adhocPrice(ctx: Ctx, pd: NonNullable<LineItemParams['price_data']>, param: string): Stripe.Price {
+  const { book } = ctx;
+  let productId: string;
+  if (pd.product) {
+    productId = book.products.require(pd.product, `${param}[price_data][product]`).id;
+  } else if (pd.product_data) {
+    // Ad-hoc products and prices exist (retrievable) but are inactive, as Stripe makes them.
+    const product = buildProduct(ctx, {
+      name: pd.product_data.name,
+      active: false,
+      description: pd.product_data.description ?? null,
+      images: pd.product_data.images ?? [],
+      metadata: applyMetadata({}, pd.product_data.metadata),
+    });
+    book.products.insert(product);
+    productId = product.id;
+  } else {
+    throw invalidRequest(
+      'You must specify either `product` or `product_data` when creating a price.',
+      `${param}[price_data][product]`,
+    );
+  }
+  const price = buildPrice(ctx, productId, { ...pd, active: false }, `${param}[price_data]`);
+  book.prices.insert(price);
+  return price;
+}
+
+function resolveLineItem(ctx: Ctx, li: LineItemParams, param: string): ResolvedLineItem {
+  if (li.price && li.price_data) {
+    throw invalidRequest(
+      'You may only specify one of these parameters: price, price_data.',
+      `${param}[price]`,
+    );
+  }
+  if (li.quantity === undefined) throw missingParam(`${param}[quantity]`);
+  let price: Stripe.Price;
+  let adhoc = false;
+  if (li.price) {
+    price = storedPrice(ctx, li.price, param);
+  } else if (li.price_data) {
+    price = adhocPrice(ctx, li.price_data, param);
+    adhoc = true;
+  } else {
+    throw missingParam(`${param}[price]`);
+  }
+  const product = ctx.book.products.get(price.product as string);
+  return { price, quantity: li.quantity, description: product?.name ?? 'Item', adhoc };
+}
+
+/** Recurring prices belong in `subscription` mode, one interval and one currency per session; returns it. */
+function checkPricesFitMode(mode: CreateParams['mode'], resolved: ResolvedLineItem[]): string {
   const recurring = resolved.filter((r) => r.price.type === 'recurring');
-  if (p.mode === 'payment' && recurring.length > 0) {
+  if (mode === 'payment' && recurring.length > 0) {
     throw invalidRequest(
       'You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.',
       'line_items',
     );
   }
-  if (p.mode === 'subscription') {
+  if (mode === 'subscription') {
     if (recurring.length === 0) {
       throw invalidRequest(
         'You must provide at least one recurring price in `subscription` mode when using prices.',
@@ -271,19 +303,50 @@ function create(req: ApiRequest) {
       'checkout_session_currency_mismatch',
     );
   }
-  const currency = resolved[0]!.price.currency;
-  const trialDays = p.subscription_data?.trial_period_days;
-  const trialEnd = p.subscription_data?.trial_end;
+  return resolved[0]!.price.currency;
+}
+
+function checkTrialEnd(trialEnd: number | undefined, now: number): void {
   if (trialEnd !== undefined && trialEnd < now + 2 * 86400) {
     throw invalidRequest(
       'The `trial_end` date has to be at least 2 days in the future.',
       'subscription_data[trial_end]',
     );
   }
-  const trialing = trialDays !== undefined || trialEnd !== undefined;
+}
+
+/** A session expires 24 hours after creation unless `expires_at` asks for 30 minutes to 24 hours. */
+function expiresAtFromParam(expiresAt: CreateParams['expires_at'], now: number): number {
+  if (expiresAt === undefined) return now + 24 * 3600;
+  const at = expiresAt as number;
+  if (at > now + 24 * 3600) {
+    throw invalidRequest(
+      'The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.',
+      'expires_at',
+    );
+  }
+  if (at < now + 30 * 60) {
+    throw invalidRequest(
+      'The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.',
+      'expires_at',
+    );
+  }
+  return at;
+}
+
+/** Checks everything that depends on stored objects and amounts, in the order Stripe reports them. */
+function sessionTerms(ctx: Ctx, p: CreateParams): SessionTerms {
+  const { book } = ctx;
+  const customer = p.customer ? book.customers.require(p.customer, 'customer') : undefined;
+  if (!p.line_items || p.line_items.length === 0) throw missingParam('line_items');
+  const now = book.now();
+  const resolved = p.line_items.map((li, i) => resolveLineItem(ctx, li, `line_items[${i}]`));
+  const currency = checkPricesFitMode(p.mode, resolved);
+  checkTrialEnd(p.subscription_data?.trial_end, now);
+  const trialing =
+    p.subscription_data?.trial_period_days !== undefined || p.subscription_data?.trial_end !== undefined;
   const lineItems = resolved.map((r) => lineItemFromPrice(r.price, r.quantity, r.description));
   const subtotal = lineItems.reduce((sum, li) => sum + li.amount_subtotal, 0);
-  const dueNow = trialing ? 0 : subtotal;
   if (p.mode === 'payment' && currency === 'usd' && subtotal < 50) {
     throw invalidRequest(
       "The Checkout Session's total amount due must add up to at least $0.50 usd",
@@ -291,23 +354,29 @@ function create(req: ApiRequest) {
       'amount_too_small',
     );
   }
-  let expiresAt = now + 24 * 3600;
-  if (p.expires_at !== undefined) {
-    const at = p.expires_at as number;
-    if (at > now + 24 * 3600) {
-      throw invalidRequest(
-        'The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.',
-        'expires_at',
-      );
-    }
-    if (at < now + 30 * 60) {
-      throw invalidRequest(
-        'The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.',
-        'expires_at',
-      );
-    }
-    expiresAt = at;
-  }
+  const expiresAt = expiresAtFromParam(p.expires_at, now);
+  return { now, customer, lineItems, currency, subtotal, trialing, expiresAt };
+}
+
+/** `payment` mode sessions carry invoice_creation, off unless asked (the emulator never enables it). */
+function disabledInvoiceCreation(): Stripe.Checkout.Session.InvoiceCreation {
+  return {
+    enabled: false,
+    invoice_data: {
+      account_tax_ids: null,
+      custom_fields: null,
+      description: null,
+      footer: null,
+      issuer: null,
+      metadata: {},
+      rendering_options: null,
+    },
+  };
+}
+
+function buildSession(ctx: Ctx, p: CreateParams, terms: SessionTerms): Stripe.Checkout.Session {
+  const { book } = ctx;
+  const { customer, trialing, subtotal } = terms;
   const id = newCheckoutSessionId(book.livemode);
   const uiMode = p.ui_mode ?? 'hosted';
   const session: Stripe.Checkout.Session = {
@@ -318,7 +387,7 @@ function create(req: ApiRequest) {
     allow_promotion_codes: p.allow_promotion_codes ?? null,
     allowed_payment_method_types: null,
     amount_subtotal: trialing ? 0 : subtotal,
-    amount_total: dueNow,
+    amount_total: trialing ? 0 : subtotal,
     automatic_tax: { enabled: false, liability: null, provider: null, status: null },
     billing_address_collection: p.billing_address_collection ?? null,
     cancel_url: p.cancel_url ?? null,
@@ -327,8 +396,8 @@ function create(req: ApiRequest) {
     collected_information: null,
     consent: null,
     consent_collection: null,
-    created: now,
-    currency,
+    created: terms.now,
+    currency: terms.currency,
     currency_conversion: null,
     custom_fields: [],
     custom_text: {
@@ -343,24 +412,10 @@ function create(req: ApiRequest) {
     customer_details: customer ? customerDetails(customer.email, customer.name ?? null) : null,
     customer_email: p.customer_email ?? null,
     discounts: [],
-    expires_at: expiresAt,
+    expires_at: terms.expiresAt,
     integration_identifier: null,
     invoice: null,
-    invoice_creation:
-      p.mode === 'payment'
-        ? {
-            enabled: false,
-            invoice_data: {
-              account_tax_ids: null,
-              custom_fields: null,
-              description: null,
-              footer: null,
-              issuer: null,
-              metadata: {},
-              rendering_options: null,
-            },
-          }
-        : null,
+    invoice_creation: p.mode === 'payment' ? disabledInvoiceCreation() : null,
     livemode: book.livemode,
     locale: (p.locale as Stripe.Checkout.Session.Locale | undefined) ?? null,
     managed_payments: null,
@@ -392,9 +447,14 @@ function create(req: ApiRequest) {
     wallet_options: null,
   };
   if (uiMode !== 'hosted' && p.return_url) session.return_url = p.return_url;
-  book.checkoutSessions.insert(session);
-  book.sessionLineItems.set(id, lineItems);
-  book.checkoutSessionInputs.set(id, {
+  return session;
+}
+
+/** What completing the session needs later: the intent's and the subscription's own data. */
+function sessionInputs(p: CreateParams, now: number): CheckoutSessionInputs {
+  const trialDays = p.subscription_data?.trial_period_days;
+  const trialEnd = p.subscription_data?.trial_end;
+  return {
     paymentIntentData: p.payment_intent_data
       ? {
           metadata: applyMetadata({}, p.payment_intent_data.metadata),
@@ -411,7 +471,19 @@ function create(req: ApiRequest) {
             trialEnd: trialEnd ?? (trialDays !== undefined ? now + trialDays * 86400 : undefined),
           }
         : undefined,
-  });
+  };
+}
+
+function create(req: ApiRequest) {
+  const { ctx } = req;
+  const { book } = ctx;
+  const p = parseParams(req.params, createShape, 'CheckoutSessionCreateParams');
+  checkParamCombinations(p);
+  const terms = sessionTerms(ctx, p);
+  const session = buildSession(ctx, p, terms);
+  book.checkoutSessions.insert(session);
+  book.sessionLineItems.set(session.id, terms.lineItems);
+  book.checkoutSessionInputs.set(session.id, sessionInputs(p, terms.now));
   return session;
 }
 

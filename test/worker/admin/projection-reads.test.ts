@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as schema from '../../../drizzle/schema';
 import { expectErrorShape, runAdminSecurityTests } from '../support/security';
 import { call, dbFor } from '../support/worker';
@@ -14,7 +14,8 @@ describe('admin read API over the projection', () => {
   let a: Awaited<ReturnType<typeof seedMirror>>;
   let b: Awaited<ReturnType<typeof seedMirror>>;
 
-  it('seeds', async () => {
+  // Two of everything, the second one inactive / canceled / failed / older, and a deleted product.
+  beforeAll(async () => {
     a = await seedMirror(env, 'test', 'a');
     b = await seedMirror(env, 'test', 'b');
     const db = dbFor(env);

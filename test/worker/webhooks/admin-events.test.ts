@@ -1,15 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { event, objects } from '../../shared/stripe-events';
+import { event, type Obj, objects, type TestEvent } from '../../shared/stripe-events';
 import { expectErrorShape, runAdminSecurityTests } from '../support/security';
 import { postEvent, withWebhookSecrets } from '../support/webhooks';
-import { call, isolatedEnv, sqlFor } from '../support/worker';
+import { call, isolatedEnv, sqlFor, type TestEnv } from '../support/worker';
 
-const env = withWebhookSecrets(isolatedEnv());
-const sql = sqlFor(env);
 const T = 1_790_000_000;
 
 /** Makes the projection of products named "boom" fail, like a bug or a broken app trigger would. */
-async function breakProducts(on: boolean) {
+async function breakProducts(sql: ReturnType<typeof sqlFor>, on: boolean) {
   if (on) {
     await sql`create or replace function public.boom() returns trigger language plpgsql as $$
       begin if new.name = 'boom' then raise exception 'fulfillment trigger failed for %', new.stripe_product_id; end if; return new; end $$`;
@@ -19,19 +17,37 @@ async function breakProducts(on: boolean) {
   }
 }
 
-const ok = event('product.created', objects.product({ name: 'fine', updated: T }), { created: T });
-const ignored = event('balance.available', { id: 'bal_1', object: 'balance' }, { created: T + 1 });
-const boomProduct = objects.product({ name: 'boom', updated: T });
-const failing = event('product.created', boomProduct, { created: T + 2 });
-
-beforeAll(async () => {
-  await breakProducts(true);
+/**
+ * A database of its own holding a processed, an ignored and a failed event (the failure's cause
+ * since removed): the premise of the list, read and retry tests. A test that changes it (a
+ * retry) builds its own.
+ */
+async function eventsFixture() {
+  const env = withWebhookSecrets(isolatedEnv());
+  const sql = sqlFor(env);
+  const ok = event('product.created', objects.product({ name: 'fine', updated: T }), { created: T });
+  const ignored = event('balance.available', { id: 'bal_1', object: 'balance' }, { created: T + 1 });
+  const boomProduct = objects.product({ name: 'boom', updated: T });
+  const failing = event('product.created', boomProduct, { created: T + 2 });
+  await breakProducts(sql, true);
   expect((await postEvent(env, ok)).status).toBe(200);
   expect((await postEvent(env, ignored)).status).toBe(200);
   const res = await postEvent(env, failing);
   expect(res.status).toBe(500);
   expectErrorShape(res.json, 'PROJECTION_FAILED');
-  await breakProducts(false);
+  await breakProducts(sql, false);
+  return { env, sql, ok, ignored, failing, boomProduct };
+}
+
+// Shared by the tests that only read it.
+let env: TestEnv;
+let sql: ReturnType<typeof sqlFor>;
+let ok: TestEvent;
+let ignored: TestEvent;
+let failing: TestEvent;
+let boomProduct: Obj;
+beforeAll(async () => {
+  ({ env, sql, ok, ignored, failing, boomProduct } = await eventsFixture());
 });
 
 describe('a failing projection', () => {
@@ -136,11 +152,12 @@ describe('POST /admin/v1/:env/events/:id/retry', () => {
   });
 
   it('replays a failed event once the cause is fixed, and audits it', async () => {
-    const res = await call(env, 'POST', `/admin/v1/test/events/${failing.id}/retry`, { admin: true });
+    const own = await eventsFixture();
+    const res = await call(own.env, 'POST', `/admin/v1/test/events/${own.failing.id}/retry`, { admin: true });
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ eventId: failing.id, status: 'processed' });
+    expect(res.json).toMatchObject({ eventId: own.failing.id, status: 'processed' });
     const [row] =
-      await sql`select processing_status, attempts, last_error, source from paywire.webhook_events where stripe_event_id = ${failing.id}`;
+      await own.sql`select processing_status, attempts, last_error, source from paywire.webhook_events where stripe_event_id = ${own.failing.id}`;
     expect(row).toMatchObject({
       processing_status: 'processed',
       attempts: 2,
@@ -148,10 +165,10 @@ describe('POST /admin/v1/:env/events/:id/retry', () => {
       source: 'retry',
     });
     const [product] =
-      await sql`select name from paywire.products where stripe_product_id = ${boomProduct.id}`;
+      await own.sql`select name from paywire.products where stripe_product_id = ${own.boomProduct.id as string}`;
     expect(product!.name).toBe('boom');
-    const audit = await sql`select action, target from paywire.audit_log where action = 'event.retry'`;
-    expect(audit).toEqual([{ action: 'event.retry', target: failing.id }]);
+    const audit = await own.sql`select action, target from paywire.audit_log where action = 'event.retry'`;
+    expect(audit).toEqual([{ action: 'event.retry', target: own.failing.id }]);
   });
 });
 

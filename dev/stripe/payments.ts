@@ -138,6 +138,61 @@ function createBalanceTransaction(
   return ctx.book.balanceTransactions.insert(txn);
 }
 
+/** What the card network said: approved, or declined with the test card's reason. */
+function chargeOutcome(ok: boolean, behavior: CardBehavior): Stripe.Charge.Outcome {
+  return {
+    advice_code: null,
+    network_advice_code: null,
+    network_decline_code: null,
+    network_status: ok ? 'approved_by_network' : 'declined_by_network',
+    reason: ok ? null : (behavior.declineCode ?? 'generic_decline'),
+    risk_level: 'normal',
+    risk_score: 32,
+    seller_message: ok
+      ? 'Payment complete.'
+      : 'The bank did not return any further details with this decline.',
+    type: ok ? 'authorized' : 'issuer_declined',
+  };
+}
+
+/** The card as the charge reports it; fixed test values where the payment method has none. */
+function cardPaymentDetails(
+  pi: Stripe.PaymentIntent,
+  pm: Stripe.PaymentMethod,
+  ok: boolean,
+): Stripe.Charge.PaymentMethodDetails {
+  const card = pm.card;
+  return {
+    card: {
+      amount_authorized: ok ? pi.amount : null,
+      authorization_code: ok ? '123456' : null,
+      electronic_commerce_indicator: null,
+      brand: card?.brand ?? 'visa',
+      checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: 'pass' },
+      country: 'US',
+      exp_month: card?.exp_month ?? 12,
+      exp_year: card?.exp_year ?? 2030,
+      extended_authorization: { status: 'disabled' },
+      fingerprint: card?.fingerprint ?? null,
+      funding: 'credit',
+      incremental_authorization: { status: 'unavailable' },
+      installments: null,
+      last4: card?.last4 ?? '4242',
+      mandate: null,
+      multicapture: { status: 'unavailable' },
+      network: card?.brand ?? 'visa',
+      network_token: { used: false },
+      network_transaction_id: ok ? '104102978678771' : null,
+      overcapture: { maximum_amount_capturable: pi.amount, status: 'unavailable' },
+      regulated_status: 'unregulated',
+      three_d_secure: null,
+      transaction_link_id: null,
+      wallet: null,
+    },
+    type: 'card',
+  };
+}
+
 function buildCharge(
   ctx: Ctx,
   pi: Stripe.PaymentIntent,
@@ -146,7 +201,6 @@ function buildCharge(
 ): Stripe.Charge {
   const ok = behavior.outcome === 'succeed';
   const id = newId('charge');
-  const card = pm.card;
   const charge: Stripe.Charge = {
     id,
     object: 'charge',
@@ -172,51 +226,11 @@ function buildCharge(
     livemode: ctx.book.livemode,
     metadata: clone(pi.metadata),
     on_behalf_of: null,
-    outcome: {
-      advice_code: null,
-      network_advice_code: null,
-      network_decline_code: null,
-      network_status: ok ? 'approved_by_network' : 'declined_by_network',
-      reason: ok ? null : (behavior.declineCode ?? 'generic_decline'),
-      risk_level: 'normal',
-      risk_score: 32,
-      seller_message: ok
-        ? 'Payment complete.'
-        : 'The bank did not return any further details with this decline.',
-      type: ok ? 'authorized' : 'issuer_declined',
-    },
+    outcome: chargeOutcome(ok, behavior),
     paid: ok,
     payment_intent: pi.id,
     payment_method: pm.id,
-    payment_method_details: {
-      card: {
-        amount_authorized: ok ? pi.amount : null,
-        authorization_code: ok ? '123456' : null,
-        electronic_commerce_indicator: null,
-        brand: card?.brand ?? 'visa',
-        checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: 'pass' },
-        country: 'US',
-        exp_month: card?.exp_month ?? 12,
-        exp_year: card?.exp_year ?? 2030,
-        extended_authorization: { status: 'disabled' },
-        fingerprint: card?.fingerprint ?? null,
-        funding: 'credit',
-        incremental_authorization: { status: 'unavailable' },
-        installments: null,
-        last4: card?.last4 ?? '4242',
-        mandate: null,
-        multicapture: { status: 'unavailable' },
-        network: card?.brand ?? 'visa',
-        network_token: { used: false },
-        network_transaction_id: ok ? '104102978678771' : null,
-        overcapture: { maximum_amount_capturable: pi.amount, status: 'unavailable' },
-        regulated_status: 'unregulated',
-        three_d_secure: null,
-        transaction_link_id: null,
-        wallet: null,
-      },
-      type: 'card',
-    },
+    payment_method_details: cardPaymentDetails(pi, pm, ok),
     receipt_email: pi.receipt_email,
     receipt_number: null,
     receipt_url: ok ? `${ctx.runtime.baseUrl()}/receipts/payment/${id}` : null,

@@ -222,17 +222,49 @@ export interface InvoiceInput {
   invoiceItems?: Stripe.InvoiceItem[];
 }
 
+/** The invoice's copy of its customer, as it was when the invoice was made. */
+function invoiceCustomerFields(c: Stripe.Customer) {
+  return {
+    customer: c.id,
+    customer_account: null,
+    customer_address: c.address ?? null,
+    customer_email: c.email,
+    customer_name: c.name ?? null,
+    customer_phone: c.phone ?? null,
+    customer_shipping: null,
+    customer_tax_exempt: c.tax_exempt ?? 'none',
+    customer_tax_ids: [],
+  } satisfies Partial<Stripe.Invoice>;
+}
+
+/** A subscription's invoice names it (with its metadata then) as its parent. */
+function invoiceParent(subscription: Stripe.Subscription | null): Stripe.Invoice.Parent | null {
+  if (!subscription) return null;
+  return {
+    quote_details: null,
+    subscription_details: {
+      metadata: clone(subscription.metadata),
+      subscription: subscription.id,
+    },
+    type: 'subscription_details',
+  };
+}
+
+/** The given lines first, then one line per pending invoice item it bills. */
+function invoiceLines(ctx: Ctx, invoiceId: string, input: InvoiceInput): Stripe.InvoiceLineItem[] {
+  return [
+    ...input.lines.map((l) => buildLine(ctx, invoiceId, input.subscription, l)),
+    ...(input.invoiceItems ?? []).map((ii) => buildItemLine(ctx, invoiceId, input.subscription, ii)),
+  ];
+}
+
 export function buildInvoice(ctx: Ctx, input: InvoiceInput): Stripe.Invoice {
   const id = newId('invoice');
-  const lines = [
-    ...input.lines.map((l) => buildLine(ctx, id, input.subscription, l)),
-    ...(input.invoiceItems ?? []).map((ii) => buildItemLine(ctx, id, input.subscription, ii)),
-  ];
+  const lines = invoiceLines(ctx, id, input);
   const total = lines.reduce((sum, l) => sum + l.amount, 0);
   // A negative total (a downgrade's credit) is not charged; Stripe moves it to the customer's
   // balance, which the emulator does not model.
   const due = Math.max(0, total);
-  const c = input.customer;
   return {
     id,
     object: 'invoice',
@@ -255,15 +287,7 @@ export function buildInvoice(ctx: Ctx, input: InvoiceInput): Stripe.Invoice {
     created: ctx.book.now(),
     currency: input.currency,
     custom_fields: null,
-    customer: c.id,
-    customer_account: null,
-    customer_address: c.address ?? null,
-    customer_email: c.email,
-    customer_name: c.name ?? null,
-    customer_phone: c.phone ?? null,
-    customer_shipping: null,
-    customer_tax_exempt: c.tax_exempt ?? 'none',
-    customer_tax_ids: [],
+    ...invoiceCustomerFields(input.customer),
     default_payment_method: null,
     default_source: null,
     default_tax_rates: [],
@@ -285,16 +309,7 @@ export function buildInvoice(ctx: Ctx, input: InvoiceInput): Stripe.Invoice {
     next_payment_attempt: null,
     number: null,
     on_behalf_of: null,
-    parent: input.subscription
-      ? {
-          quote_details: null,
-          subscription_details: {
-            metadata: clone(input.subscription.metadata),
-            subscription: input.subscription.id,
-          },
-          type: 'subscription_details',
-        }
-      : null,
+    parent: invoiceParent(input.subscription),
     payment_settings: { default_mandate: null, payment_method_options: null, payment_method_types: null },
     period_end: input.periodEnd,
     period_start: input.periodStart,
@@ -614,6 +629,19 @@ export function currentPeriodStart(sub: Stripe.Subscription): number {
   return Math.min(...itemsOf(sub).map((i) => i.current_period_start));
 }
 
+/** `cancel_at_period_end` at creation: the subscription ends when its first period does. */
+function requestCancellationAtPeriodEnd(sub: Stripe.Subscription, now: number): void {
+  sub.cancel_at_period_end = true;
+  sub.cancel_at = currentPeriodEnd(sub);
+  sub.canceled_at = now;
+  sub.cancellation_details = {
+    comment: null,
+    feedback: null,
+    feedback_option: null,
+    reason: 'cancellation_requested',
+  };
+}
+
 /** Builds and stores a subscription (status `incomplete` or `trialing`) without emitting events. */
 function buildSubscription(ctx: Ctx, input: SubscriptionInput): Stripe.Subscription {
   const now = ctx.book.now();
@@ -686,17 +714,7 @@ function buildSubscription(ctx: Ctx, input: SubscriptionInput): Stripe.Subscript
     },
     trial_start: trial?.start ?? null,
   };
-  if (input.cancelAtPeriodEnd) {
-    sub.cancel_at_period_end = true;
-    sub.cancel_at = currentPeriodEnd(sub);
-    sub.canceled_at = now;
-    sub.cancellation_details = {
-      comment: null,
-      feedback: null,
-      feedback_option: null,
-      reason: 'cancellation_requested',
-    };
-  }
+  if (input.cancelAtPeriodEnd) requestCancellationAtPeriodEnd(sub, now);
   ctx.book.subscriptions.insert(sub);
   for (const item of items) ctx.book.subscriptionItems.insert(item);
   ctx.book.subscriptionState.set(id, { trialWillEndSent: false });

@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import { cancelSubscriptionNow, currentPeriodEnd } from './billing';
 import { type CheckoutPaymentMethod, completeCheckoutSession } from './checkout';
-import { AUTOMATIC, makeCtx } from './context';
+import { AUTOMATIC, type Ctx, makeCtx } from './context';
 import type { Emulator } from './emulator';
 import { StripeApiError } from './errors';
 import { updateWithEvent } from './events';
@@ -140,6 +140,117 @@ ${session.return_url ? `<p><a href="${escapeHtml(session.return_url)}">Return</a
   );
 }
 
+function homePage(emulator: Emulator): PageResponse {
+  return html(
+    'Paywire Stripe emulator',
+    `<h1>Paywire Stripe emulator</h1><p>API version ${escapeHtml(emulator.apiVersion)}</p>
+<p class="muted">API at <code>/v1</code>, control API at <code>/_emulator</code>. See docs/stripe-emulator.md.</p>`,
+  );
+}
+
+/** `/c/pay/:id`: the Checkout page, and its Pay button completing the session with the chosen card. */
+function hostedCheckout(
+  emulator: Emulator,
+  method: string,
+  id: string,
+  form: URLSearchParams,
+): PageResponse | undefined {
+  const book = findBook(emulator, (b) => b.checkoutSessions.has(id));
+  const session = book?.checkoutSessions.get(id);
+  if (!book || !session) return html('Checkout', '<h1>Checkout Session not found.</h1>', 404);
+  if (method === 'GET') return checkoutPage(book, session);
+  if (method !== 'POST') return undefined;
+  const ctx = makeCtx(book, emulator, AUTOMATIC);
+  const card = (form.get('card') ?? 'card_ok') as CheckoutPaymentMethod;
+  try {
+    const result = completeCheckoutSession(ctx, session, {
+      paymentMethod: ['card_ok', 'card_declined', 'insufficient_funds', 'async'].includes(card)
+        ? card
+        : 'card_ok',
+      email: form.get('email') || null,
+      name: form.get('name') || null,
+    });
+    if (result.outcome === 'failed')
+      return checkoutPage(book, session, result.error?.message ?? 'Your card was declined.');
+  } catch (err) {
+    if (err instanceof StripeApiError) return checkoutPage(book, session, err.message);
+    throw err;
+  }
+  if (session.success_url) return redirect(successUrl(session));
+  return html('Checkout', '<h1>Thanks! Your payment is complete.</h1>');
+}
+
+/** A portal button: cancel now, or set / clear cancellation at period end (other actions do nothing). */
+function applyPortalAction(ctx: Ctx, sub: Stripe.Subscription, action: string | null): void {
+  if (action === 'cancel_now') {
+    cancelSubscriptionNow(ctx, sub, { reason: 'cancellation_requested' });
+  } else if (action === 'cancel_at_period_end' || action === 'renew') {
+    const cancel = action === 'cancel_at_period_end';
+    updateWithEvent(ctx, 'customer.subscription.updated', sub, (s) => {
+      s.cancel_at_period_end = cancel;
+      s.cancel_at = cancel ? currentPeriodEnd(s) : null;
+      s.canceled_at = cancel ? ctx.book.now() : null;
+      s.cancellation_details = {
+        comment: null,
+        feedback: null,
+        feedback_option: null,
+        reason: cancel ? 'cancellation_requested' : null,
+      };
+    });
+  }
+}
+
+/** `/p/session/:id[/subscriptions/:sub]`: the portal page, and its buttons acting on one subscription. */
+function hostedPortal(
+  emulator: Emulator,
+  method: string,
+  id: string,
+  subscriptionId: string | undefined,
+  form: URLSearchParams,
+): PageResponse | undefined {
+  const book = findBook(emulator, (b) => b.portalSessions.has(id));
+  const session = book?.portalSessions.get(id);
+  if (!book || !session) return html('Customer portal', '<h1>Portal session not found.</h1>', 404);
+  if (method === 'GET' && !subscriptionId) return portalPage(book, session);
+  if (method !== 'POST' || !subscriptionId) return undefined;
+  const sub = book.subscriptions.get(decodeURIComponent(subscriptionId));
+  if (!sub || sub.customer !== session.customer)
+    return html('Customer portal', '<h1>Subscription not found.</h1>', 404);
+  try {
+    applyPortalAction(makeCtx(book, emulator, AUTOMATIC), sub, form.get('action'));
+  } catch (err) {
+    if (err instanceof StripeApiError) return portalPage(book, session, err.message);
+    throw err;
+  }
+  return redirect(`/p/session/${session.id}`);
+}
+
+function receiptPage(emulator: Emulator, id: string): PageResponse {
+  const book = findBook(emulator, (b) => b.charges.has(id));
+  const charge = book?.charges.get(id);
+  if (!book || !charge) return html('Receipt', '<h1>Receipt not found.</h1>', 404);
+  return html(
+    'Receipt',
+    `<h1>Receipt from ${escapeHtml(book.account.name)}</h1><div class="box">${escapeHtml(money(charge.amount, charge.currency))} — ${escapeHtml(charge.status)}${charge.refunded ? ' (refunded)' : ''}</div>`,
+  );
+}
+
+function hostedInvoicePage(emulator: Emulator, id: string): PageResponse {
+  const book = findBook(emulator, (b) => b.invoices.has(id));
+  const invoice = book?.invoices.get(id);
+  if (!book || !invoice) return html('Invoice', '<h1>Invoice not found.</h1>', 404);
+  const lines = invoice.lines.data
+    .map(
+      (l) =>
+        `<tr><td>${escapeHtml(l.description)}</td><td class="r">${escapeHtml(money(l.amount, l.currency))}</td></tr>`,
+    )
+    .join('');
+  return html(
+    'Invoice',
+    `<h1>Invoice ${escapeHtml(invoice.number ?? invoice.id)}</h1><p class="muted">${escapeHtml(invoice.status)}</p><div class="box"><table>${lines}<tr><td><strong>Total</strong></td><td class="r"><strong>${escapeHtml(money(invoice.total, invoice.currency))}</strong></td></tr></table></div>`,
+  );
+}
+
 /** Serves hosted pages; returns undefined for paths it does not own. */
 export function handleHostedPage(
   emulator: Emulator,
@@ -149,103 +260,14 @@ export function handleHostedPage(
 ): PageResponse | undefined {
   const path = url.pathname;
   const form = new URLSearchParams(rawBody);
-  if (path === '/' && method === 'GET') {
-    return html(
-      'Paywire Stripe emulator',
-      `<h1>Paywire Stripe emulator</h1><p>API version ${escapeHtml(emulator.apiVersion)}</p>
-<p class="muted">API at <code>/v1</code>, control API at <code>/_emulator</code>. See docs/stripe-emulator.md.</p>`,
-    );
-  }
+  if (path === '/' && method === 'GET') return homePage(emulator);
   let m = /^\/c\/pay\/([^/]+)$/.exec(path);
-  if (m) {
-    const id = decodeURIComponent(m[1]!);
-    const book = findBook(emulator, (b) => b.checkoutSessions.has(id));
-    const session = book?.checkoutSessions.get(id);
-    if (!book || !session) return html('Checkout', '<h1>Checkout Session not found.</h1>', 404);
-    if (method === 'GET') return checkoutPage(book, session);
-    if (method !== 'POST') return undefined;
-    const ctx = makeCtx(book, emulator, AUTOMATIC);
-    const card = (form.get('card') ?? 'card_ok') as CheckoutPaymentMethod;
-    try {
-      const result = completeCheckoutSession(ctx, session, {
-        paymentMethod: ['card_ok', 'card_declined', 'insufficient_funds', 'async'].includes(card)
-          ? card
-          : 'card_ok',
-        email: form.get('email') || null,
-        name: form.get('name') || null,
-      });
-      if (result.outcome === 'failed')
-        return checkoutPage(book, session, result.error?.message ?? 'Your card was declined.');
-    } catch (err) {
-      if (err instanceof StripeApiError) return checkoutPage(book, session, err.message);
-      throw err;
-    }
-    if (session.success_url) return redirect(successUrl(session));
-    return html('Checkout', '<h1>Thanks! Your payment is complete.</h1>');
-  }
+  if (m) return hostedCheckout(emulator, method, decodeURIComponent(m[1]!), form);
   m = /^\/p\/session\/([^/]+)(?:\/subscriptions\/([^/]+))?$/.exec(path);
-  if (m) {
-    const id = decodeURIComponent(m[1]!);
-    const book = findBook(emulator, (b) => b.portalSessions.has(id));
-    const session = book?.portalSessions.get(id);
-    if (!book || !session) return html('Customer portal', '<h1>Portal session not found.</h1>', 404);
-    if (method === 'GET' && !m[2]) return portalPage(book, session);
-    if (method !== 'POST' || !m[2]) return undefined;
-    const sub = book.subscriptions.get(decodeURIComponent(m[2]));
-    if (!sub || sub.customer !== session.customer)
-      return html('Customer portal', '<h1>Subscription not found.</h1>', 404);
-    const ctx = makeCtx(book, emulator, AUTOMATIC);
-    const action = form.get('action');
-    try {
-      if (action === 'cancel_now') {
-        cancelSubscriptionNow(ctx, sub, { reason: 'cancellation_requested' });
-      } else if (action === 'cancel_at_period_end' || action === 'renew') {
-        const cancel = action === 'cancel_at_period_end';
-        updateWithEvent(ctx, 'customer.subscription.updated', sub, (s) => {
-          s.cancel_at_period_end = cancel;
-          s.cancel_at = cancel ? currentPeriodEnd(s) : null;
-          s.canceled_at = cancel ? book.now() : null;
-          s.cancellation_details = {
-            comment: null,
-            feedback: null,
-            feedback_option: null,
-            reason: cancel ? 'cancellation_requested' : null,
-          };
-        });
-      }
-    } catch (err) {
-      if (err instanceof StripeApiError) return portalPage(book, session, err.message);
-      throw err;
-    }
-    return redirect(`/p/session/${session.id}`);
-  }
+  if (m) return hostedPortal(emulator, method, decodeURIComponent(m[1]!), m[2], form);
   m = /^\/receipts\/payment\/([^/]+)$/.exec(path);
-  if (m && method === 'GET') {
-    const id = decodeURIComponent(m[1]!);
-    const book = findBook(emulator, (b) => b.charges.has(id));
-    const charge = book?.charges.get(id);
-    if (!book || !charge) return html('Receipt', '<h1>Receipt not found.</h1>', 404);
-    return html(
-      'Receipt',
-      `<h1>Receipt from ${escapeHtml(book.account.name)}</h1><div class="box">${escapeHtml(money(charge.amount, charge.currency))} — ${escapeHtml(charge.status)}${charge.refunded ? ' (refunded)' : ''}</div>`,
-    );
-  }
+  if (m && method === 'GET') return receiptPage(emulator, decodeURIComponent(m[1]!));
   m = /^\/i\/([^/]+)(\/pdf)?$/.exec(path);
-  if (m && method === 'GET') {
-    const id = decodeURIComponent(m[1]!);
-    const book = findBook(emulator, (b) => b.invoices.has(id));
-    const invoice = book?.invoices.get(id);
-    if (!book || !invoice) return html('Invoice', '<h1>Invoice not found.</h1>', 404);
-    const lines = invoice.lines.data
-      .map(
-        (l) =>
-          `<tr><td>${escapeHtml(l.description)}</td><td class="r">${escapeHtml(money(l.amount, l.currency))}</td></tr>`,
-      )
-      .join('');
-    return html(
-      'Invoice',
-      `<h1>Invoice ${escapeHtml(invoice.number ?? invoice.id)}</h1><p class="muted">${escapeHtml(invoice.status)}</p><div class="box"><table>${lines}<tr><td><strong>Total</strong></td><td class="r"><strong>${escapeHtml(money(invoice.total, invoice.currency))}</strong></td></tr></table></div>`,
-    );
-  }
+  if (m && method === 'GET') return hostedInvoicePage(emulator, decodeURIComponent(m[1]!));
   return undefined;
 }

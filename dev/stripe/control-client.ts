@@ -121,11 +121,13 @@ export interface EmulatorControlOptions {
   fetch?: typeof fetch;
 }
 
-export function createEmulatorControl(opts: EmulatorControlOptions) {
+/** One control API call: JSON in and out, a 204 as null, any other failure as EmulatorControlError. */
+type ControlCall = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+
+function controlCaller(opts: EmulatorControlOptions): ControlCall {
   const base = opts.url.replace(/\/$/, '');
   const doFetch = opts.fetch ?? fetch;
-
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const headers: Record<string, string> = {};
     if (opts.secretKey) headers.authorization = `Bearer ${opts.secretKey}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -139,17 +141,21 @@ export function createEmulatorControl(opts: EmulatorControlOptions) {
     const parsed: unknown = text ? JSON.parse(text) : null;
     if (!res.ok) throw new EmulatorControlError(res.status, parsed);
     return parsed as T;
-  }
-
-  const q = (params: Record<string, string | undefined>) => {
-    const s = new URLSearchParams();
-    for (const [k, v] of Object.entries(params)) if (v !== undefined) s.set(k, v);
-    const str = s.toString();
-    return str ? `?${str}` : '';
   };
-  const seg = encodeURIComponent;
+}
 
-  const control = {
+/** `?a=1&b=2` from the defined values, or nothing. */
+function queryString(params: Record<string, string | undefined>): string {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) s.set(k, v);
+  const str = s.toString();
+  return str ? `?${str}` : '';
+}
+
+const pathSegment = encodeURIComponent;
+
+function accountControl(call: ControlCall) {
+  return {
     health: () => call<{ ok: boolean; api_version: string; url: string }>('GET', '/_emulator/health'),
     state: () => call<Record<string, unknown>>('GET', '/_emulator/state'),
     accounts: () =>
@@ -174,7 +180,11 @@ export function createEmulatorControl(opts: EmulatorControlOptions) {
     /** Wipes this account+mode (or every account with `all`); keys stay valid. */
     reset: (input: { all?: boolean } = {}) =>
       call<unknown>('POST', `/_emulator/reset${input.all ? '?scope=all' : ''}`, {}),
+  };
+}
 
+function clockControl(call: ControlCall) {
+  return {
     clock: () => call<{ now: number; offset: number }>('GET', '/_emulator/clock'),
     advanceClock: (seconds: number) =>
       call<{ now: number; offset: number; events: EventRef[] }>('POST', '/_emulator/clock/advance', {
@@ -182,31 +192,49 @@ export function createEmulatorControl(opts: EmulatorControlOptions) {
       }),
     advanceClockTo: (to: number) =>
       call<{ now: number; offset: number; events: EventRef[] }>('POST', '/_emulator/clock/advance', { to }),
+  };
+}
 
+/** Driving checkout, payments, dunning and canned flows as a customer or Stripe would. */
+function scenarioControl(call: ControlCall) {
+  return {
     completeCheckout: (
       sessionId: string,
       input: { payment_method?: CheckoutPaymentMethod; email?: string; name?: string } = {},
     ) =>
       call<CheckoutCompletionResult>(
         'POST',
-        `/_emulator/checkout/sessions/${seg(sessionId)}/complete`,
+        `/_emulator/checkout/sessions/${pathSegment(sessionId)}/complete`,
         input,
       ),
     failCheckout: (
       sessionId: string,
       input: { payment_method?: 'card_declined' | 'insufficient_funds' } = {},
-    ) => call<CheckoutCompletionResult>('POST', `/_emulator/checkout/sessions/${seg(sessionId)}/fail`, input),
+    ) =>
+      call<CheckoutCompletionResult>(
+        'POST',
+        `/_emulator/checkout/sessions/${pathSegment(sessionId)}/fail`,
+        input,
+      ),
     settleAsyncPayment: (sessionId: string, outcome: 'succeeded' | 'failed') =>
-      call<Record<string, unknown>>('POST', `/_emulator/checkout/sessions/${seg(sessionId)}/async_payment`, {
-        outcome,
-      }),
+      call<Record<string, unknown>>(
+        'POST',
+        `/_emulator/checkout/sessions/${pathSegment(sessionId)}/async_payment`,
+        {
+          outcome,
+        },
+      ),
     expireCheckout: (sessionId: string) =>
-      call<Record<string, unknown>>('POST', `/_emulator/checkout/sessions/${seg(sessionId)}/expire`, {}),
+      call<Record<string, unknown>>(
+        'POST',
+        `/_emulator/checkout/sessions/${pathSegment(sessionId)}/expire`,
+        {},
+      ),
 
     setPaymentBehavior: (customerId: string, input: { fail: boolean; decline_code?: string }) =>
       call<{ customer: string; fail: boolean; decline_code: string | null }>(
         'POST',
-        `/_emulator/customers/${seg(customerId)}/payment_behavior`,
+        `/_emulator/customers/${pathSegment(customerId)}/payment_behavior`,
         input,
       ),
     setDunning: (input: { retry_days?: number[]; final_action?: 'cancel' | 'unpaid' | 'past_due' }) =>
@@ -215,15 +243,19 @@ export function createEmulatorControl(opts: EmulatorControlOptions) {
     triggers: () =>
       call<{ data: Array<{ flow: string; description: string }> }>('GET', '/_emulator/triggers'),
     trigger: (flow: string, options: Record<string, unknown> = {}) =>
-      call<TriggerResult>('POST', `/_emulator/triggers/${seg(flow)}`, options),
+      call<TriggerResult>('POST', `/_emulator/triggers/${pathSegment(flow)}`, options),
+  };
+}
 
+function deliveryControl(call: ControlCall) {
+  return {
     deliveries: (filter: { endpoint?: string; event?: string; status?: DeliveryView['status'] } = {}) =>
       call<{
         object: 'list';
         data: DeliveryView[];
         summary: DeliverySummary;
         settings: DeliverySettingsView;
-      }>('GET', `/_emulator/deliveries${q(filter)}`),
+      }>('GET', `/_emulator/deliveries${queryString(filter)}`),
     pauseDeliveries: (endpoint?: string) =>
       call<DeliverySettingsView>('POST', '/_emulator/deliveries/pause', endpoint ? { endpoint } : {}),
     resumeDeliveries: (endpoint?: string) =>
@@ -237,11 +269,11 @@ export function createEmulatorControl(opts: EmulatorControlOptions) {
     }) => call<DeliverySettingsView>('POST', '/_emulator/deliveries/mode', input),
     /** Pull mode: leases the next due delivery, or null when none is due. */
     nextDelivery: (endpoint?: string) =>
-      call<PulledDelivery | null>('POST', `/_emulator/deliveries/next${q({ endpoint })}`, {}),
+      call<PulledDelivery | null>('POST', `/_emulator/deliveries/next${queryString({ endpoint })}`, {}),
     reportDelivery: (id: string, result: number | { status?: number; error?: string }) =>
       call<DeliveryView>(
         'POST',
-        `/_emulator/deliveries/${seg(id)}/result`,
+        `/_emulator/deliveries/${pathSegment(id)}/result`,
         typeof result === 'number' ? { status: result } : result,
       ),
     flushDeliveries: (input: { timeout_ms?: number; include_retries?: boolean } = {}) =>
@@ -251,26 +283,30 @@ export function createEmulatorControl(opts: EmulatorControlOptions) {
     redeliver: (eventId: string, endpoint?: string) =>
       call<{ deliveries: DeliveryView[] }>(
         'POST',
-        `/_emulator/events/${seg(eventId)}/redeliver`,
+        `/_emulator/events/${pathSegment(eventId)}/redeliver`,
         endpoint ? { endpoint } : {},
       ),
     signedEvent: (eventId: string, input: { endpoint?: string; secret?: string } = {}) =>
       call<SignedDelivery & { event_id: string; endpoint_id: string | null }>(
         'GET',
-        `/_emulator/events/${seg(eventId)}/signed${q(input)}`,
+        `/_emulator/events/${pathSegment(eventId)}/signed${queryString(input)}`,
       ),
     setEndpointMode: (endpointId: string, mode: 'push' | 'pull') =>
       call<{ endpoint: string; mode: string }>(
         'POST',
-        `/_emulator/webhook_endpoints/${seg(endpointId)}/mode`,
+        `/_emulator/webhook_endpoints/${pathSegment(endpointId)}/mode`,
         { mode },
       ),
     endpointSecret: (endpointId: string) =>
       call<{ endpoint: string; secret: string | null }>(
         'GET',
-        `/_emulator/webhook_endpoints/${seg(endpointId)}/secret`,
+        `/_emulator/webhook_endpoints/${pathSegment(endpointId)}/secret`,
       ),
+  };
+}
 
+function faultControl(call: ControlCall) {
+  return {
     addFault: (input: FaultInput) =>
       call<{ id: string; path: string; status: number | null; times: number | null }>(
         'POST',
@@ -279,33 +315,52 @@ export function createEmulatorControl(opts: EmulatorControlOptions) {
       ),
     listFaults: () => call<{ data: unknown[] }>('GET', '/_emulator/faults'),
     clearFaults: () => call<{ cleared: number }>('DELETE', '/_emulator/faults'),
+  };
+}
 
-    /**
-     * Pull mode helper: hands every due delivery to `deliver` (which posts it to the receiver and
-     * returns the HTTP status) and reports the result, until none is due. Returns the deliveries.
-     */
-    async drainPull(
+type PullControl = Pick<ReturnType<typeof deliveryControl>, 'nextDelivery' | 'reportDelivery'>;
+
+/**
+ * Pull mode helper: hands every due delivery to `deliver` (which posts it to the receiver and
+ * returns the HTTP status) and reports the result, until none is due. Returns the deliveries.
+ */
+async function drainPull(
+  control: PullControl,
+  deliver: (d: PulledDelivery) => Promise<number>,
+  input: { endpoint?: string; max?: number } = {},
+): Promise<Array<PulledDelivery & { status: number }>> {
+  const done: Array<PulledDelivery & { status: number }> = [];
+  const max = input.max ?? 1000;
+  while (done.length < max) {
+    const d = await control.nextDelivery(input.endpoint);
+    if (!d) break;
+    let status: number;
+    try {
+      status = await deliver(d);
+    } catch (err) {
+      await control.reportDelivery(d.id, { error: err instanceof Error ? err.message : String(err) });
+      done.push({ ...d, status: 0 });
+      continue;
+    }
+    await control.reportDelivery(d.id, status);
+    done.push({ ...d, status });
+  }
+  return done;
+}
+
+export function createEmulatorControl(opts: EmulatorControlOptions) {
+  const call = controlCaller(opts);
+  const control = {
+    ...accountControl(call),
+    ...clockControl(call),
+    ...scenarioControl(call),
+    ...deliveryControl(call),
+    ...faultControl(call),
+    /** Pull mode: posts every due delivery with `deliver` and reports each result (see drainPull). */
+    drainPull: (
       deliver: (d: PulledDelivery) => Promise<number>,
       input: { endpoint?: string; max?: number } = {},
-    ): Promise<Array<PulledDelivery & { status: number }>> {
-      const done: Array<PulledDelivery & { status: number }> = [];
-      const max = input.max ?? 1000;
-      while (done.length < max) {
-        const d = await control.nextDelivery(input.endpoint);
-        if (!d) break;
-        let status: number;
-        try {
-          status = await deliver(d);
-        } catch (err) {
-          await control.reportDelivery(d.id, { error: err instanceof Error ? err.message : String(err) });
-          done.push({ ...d, status: 0 });
-          continue;
-        }
-        await control.reportDelivery(d.id, status);
-        done.push({ ...d, status });
-      }
-      return done;
-    },
+    ): Promise<Array<PulledDelivery & { status: number }>> => drainPull(control, deliver, input),
   };
   return control;
 }

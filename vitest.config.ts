@@ -3,6 +3,7 @@ import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import type { Plugin } from 'vite';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { TEST_BINDINGS } from './test/setup/bindings.ts';
+import { CiSummaryReporter } from './test/setup/ci-summary-reporter.ts';
 
 /**
  * Projects:
@@ -62,12 +63,12 @@ const workerProject = (backend: 'pglite' | 'postgres'): TestProjectInlineConfigu
   },
 });
 
-// CI asks for a machine-readable summary (PAYWIRE_TEST_REPORT) to print one closing line.
+// CI asks for a summary per project with every skipped test (PAYWIRE_TEST_REPORT) to close with.
 const report = process.env.PAYWIRE_TEST_REPORT;
 
 export default defineConfig({
   test: {
-    reporters: report ? ['default', ['json', { outputFile: report }]] : ['default'],
+    reporters: report ? ['default', new CiSummaryReporter(report)] : ['default'],
     projects: [
       {
         plugins: [quietStripeSourcemaps()],

@@ -208,7 +208,7 @@ describe('push delivery', () => {
     expect(eventOf(receiver.received.at(-1)!.body).id).toBe(ids[0]);
   });
 
-  it('reorders with shuffle (seeded) and reverse', async () => {
+  it('reverses the delivery order (reverse: true); shuffling is the property test below', async () => {
     await endpoint(['customer.created']);
     await control.pauseDeliveries();
     const created: string[] = [];

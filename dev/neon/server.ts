@@ -2,7 +2,7 @@
  * The HTTP server: POST /sql speaks Neon's SQL-over-HTTP protocol; /_neon/* is a small control API
  * for tests that can only reach the endpoint over HTTP (Worker tests inside workerd).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPgliteBackend } from './backends/pglite.ts';
 import { createPostgresBackend } from './backends/postgres.ts';
@@ -90,268 +90,323 @@ function zeroStats(): EndpointStats {
   return { requests: 0, queries: 0, batches: 0 };
 }
 
-export async function startNeonEndpoint(opts: NeonEndpointOptions): Promise<NeonEndpoint> {
-  const log = opts.log ?? (() => {});
-  const isolate = opts.isolate ?? false;
-  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
-  const host = opts.host ?? '127.0.0.1';
-
-  const backend: Backend =
-    opts.backend.kind === 'pglite'
-      ? await createPgliteBackend({
-          isolate,
-          dataDir: opts.backend.dataDir,
-          maxLive: opts.backend.maxLive,
-          initDatabase: opts.initDatabase,
-          log,
-        })
-      : await createPostgresBackend({ url: opts.backend.url, isolate, initDatabase: opts.initDatabase, log });
-
-  const stats = new Map<string, EndpointStats>();
-  const statsFor = (db: string) => {
-    let s = stats.get(db);
-    if (!s) {
-      s = zeroStats();
-      stats.set(db, s);
-    }
-    return s;
-  };
-  const outage = { all: false, databases: new Set<string>() };
-
-  function getStats(database?: string): EndpointStats {
-    if (database !== undefined) return { ...(stats.get(database) ?? zeroStats()) };
-    const total = zeroStats();
-    for (const s of stats.values()) {
-      total.requests += s.requests;
-      total.queries += s.queries;
-      total.batches += s.batches;
-    }
-    return total;
-  }
-
-  function setOutage(on: boolean, database?: string) {
-    if (database === undefined) {
-      outage.all = on;
-      if (!on) outage.databases.clear();
-    } else if (on) outage.databases.add(database);
-    else outage.databases.delete(database);
-    log(`outage ${on ? 'ON' : 'off'} for ${database ?? 'all databases'}`);
-  }
-
-  /** What an unreachable Neon looks like to fetch(): the connection just dies. */
-  function dropConnection(req: IncomingMessage) {
-    req.socket.destroy();
-  }
-
+/** What the endpoint keeps between requests: the backend, per-database counters, armed faults. */
+interface EndpointState {
+  readonly backend: Backend;
+  readonly log: (line: string) => void;
+  readonly isolate: boolean;
+  readonly maxBody: number;
+  readonly stats: Map<string, EndpointStats>;
+  readonly outage: { all: boolean; databases: Set<string> };
   // Lost responses: the statements ran (a batch committed), then the connection dies before
   // the answer is sent — the case where a client's retry meets its own earlier write.
-  let lostResponses: LostResponseFault[] = [];
-  let faultSeq = 0;
+  lostResponses: LostResponseFault[];
+  faultSeq: number;
+}
 
-  function loseResponses(input: LostResponseInput): LostResponseFault {
-    const times = input.times ?? 1;
-    if (!Number.isInteger(times) || times < 1) throw new RangeError('times must be a positive integer');
-    const fault: LostResponseFault = {
-      id: `lost_${++faultSeq}`,
-      database: input.database ?? null,
-      only: input.only ?? 'batch',
-      remaining: times,
-      hits: 0,
+function openBackend(
+  opts: NeonEndpointOptions,
+  isolate: boolean,
+  log: (line: string) => void,
+): Promise<Backend> {
+  return opts.backend.kind === 'pglite'
+    ? createPgliteBackend({
+        isolate,
+        dataDir: opts.backend.dataDir,
+        maxLive: opts.backend.maxLive,
+        initDatabase: opts.initDatabase,
+        log,
+      })
+    : createPostgresBackend({ url: opts.backend.url, isolate, initDatabase: opts.initDatabase, log });
+}
+
+function statsFor(state: EndpointState, db: string): EndpointStats {
+  let s = state.stats.get(db);
+  if (!s) {
+    s = zeroStats();
+    state.stats.set(db, s);
+  }
+  return s;
+}
+
+function getStats(state: EndpointState, database?: string): EndpointStats {
+  if (database !== undefined) return { ...(state.stats.get(database) ?? zeroStats()) };
+  const total = zeroStats();
+  for (const s of state.stats.values()) {
+    total.requests += s.requests;
+    total.queries += s.queries;
+    total.batches += s.batches;
+  }
+  return total;
+}
+
+function setOutage(state: EndpointState, on: boolean, database?: string) {
+  const { outage } = state;
+  if (database === undefined) {
+    outage.all = on;
+    if (!on) outage.databases.clear();
+  } else if (on) outage.databases.add(database);
+  else outage.databases.delete(database);
+  state.log(`outage ${on ? 'ON' : 'off'} for ${database ?? 'all databases'}`);
+}
+
+/** What an unreachable Neon looks like to fetch(): the connection just dies. */
+function dropConnection(req: IncomingMessage) {
+  req.socket.destroy();
+}
+
+function loseResponses(state: EndpointState, input: LostResponseInput): LostResponseFault {
+  const times = input.times ?? 1;
+  if (!Number.isInteger(times) || times < 1) throw new RangeError('times must be a positive integer');
+  const fault: LostResponseFault = {
+    id: `lost_${++state.faultSeq}`,
+    database: input.database ?? null,
+    only: input.only ?? 'batch',
+    remaining: times,
+    hits: 0,
+  };
+  state.lostResponses.push(fault);
+  state.log(
+    `fault: the next ${times} ${fault.only} response(s) for ${fault.database ?? 'any database'} will be lost after running`,
+  );
+  return fault;
+}
+
+/** Consumes one armed fault matching this request, if any. */
+function takeLostResponse(
+  state: EndpointState,
+  database: string,
+  kind: 'batch' | 'query',
+): LostResponseFault | undefined {
+  const fault = state.lostResponses.find(
+    (f) =>
+      f.remaining > 0 &&
+      (f.database === null || f.database === database) &&
+      (f.only === 'any' || f.only === kind),
+  );
+  if (!fault) return undefined;
+  fault.remaining--;
+  fault.hits++;
+  return fault;
+}
+
+interface SqlRequest {
+  database: string;
+  options: RequestOptions;
+  payload: Payload;
+}
+
+/**
+ * Reads and checks a /sql request; undefined when it has already been answered (an error) or
+ * dropped (an outage). The outage check comes before the body is read, as a dead endpoint reads nothing.
+ */
+async function readSqlRequest(
+  state: EndpointState,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<SqlRequest | undefined> {
+  if (state.outage.all) {
+    dropConnection(req);
+    return undefined;
+  }
+  let target: ReturnType<typeof parseConnectionString> | undefined;
+  let headerError: unknown;
+  try {
+    target = parseConnectionString(req.headers);
+  } catch (err) {
+    headerError = err;
+  }
+  if (target && state.outage.databases.has(target.database)) {
+    dropConnection(req);
+    return undefined;
+  }
+
+  const body = await readBody(req, state.maxBody);
+  try {
+    if (!body.ok) throw new ProtocolError(413, `request is too large (max is ${state.maxBody} bytes)`);
+    if (headerError || !target) throw headerError;
+    return {
+      database: target.database,
+      options: parseOptions(req.headers),
+      payload: parsePayload(body.text),
     };
-    lostResponses.push(fault);
-    log(
-      `fault: the next ${times} ${fault.only} response(s) for ${fault.database ?? 'any database'} will be lost after running`,
+  } catch (err) {
+    const status = err instanceof ProtocolError ? err.status : 400;
+    state.log(`sql: ${status} ${(err as Error).message}`);
+    sendJson(res, status, errorJson({ message: (err as Error).message }));
+    return undefined;
+  }
+}
+
+/** Neon echoes the transaction settings it applied to a batch. */
+function batchHeaders(options: RequestOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (options.tx.readOnly) headers['Neon-Batch-Read-Only'] = 'true';
+  if (options.tx.deferrable) headers['Neon-Batch-Deferrable'] = 'true';
+  if (options.tx.isolationLevel) headers['Neon-Batch-Isolation-Level'] = options.tx.isolationLevel;
+  return headers;
+}
+
+async function handleSql(state: EndpointState, req: IncomingMessage, res: ServerResponse) {
+  const request = await readSqlRequest(state, req, res);
+  if (!request) return;
+  const { database, options, payload } = request;
+  const { log } = state;
+  const s = statsFor(state, database);
+  s.requests++;
+  const statements = payload.kind === 'single' ? [payload.query] : payload.queries;
+  s.queries += statements.length;
+  if (payload.kind === 'batch') s.batches++;
+  const what = payload.kind === 'single' ? 'query' : `batch(${statements.length})`;
+  const t0 = performance.now();
+  try {
+    const db = await state.backend.open(database);
+    const results = await db.run(statements, payload.kind === 'batch' ? options.tx : undefined);
+    const shape = (i: number) =>
+      resultJson(results[i]!, {
+        rawTextOutput: options.rawTextOutput,
+        arrayMode: statements[i]!.arrayMode ?? options.arrayMode,
+      });
+    const headers = payload.kind === 'batch' ? batchHeaders(options) : {};
+    log(`sql: ${database} ${what} ok ${Math.round(performance.now() - t0)} ms`);
+    const lost = takeLostResponse(state, database, payload.kind === 'batch' ? 'batch' : 'query');
+    if (lost) {
+      log(`sql: ${database} ${what} committed; response lost (fault ${lost.id})`);
+      return dropConnection(req);
+    }
+    sendJson(
+      res,
+      200,
+      payload.kind === 'single' ? shape(0) : { results: results.map((_, i) => shape(i)) },
+      headers,
     );
-    return fault;
+  } catch (err) {
+    if (err instanceof PostgresError) {
+      const at = err.statementIndex !== undefined ? ` at statement ${err.statementIndex + 1}` : '';
+      log(`sql: ${database} ${what} error ${err.fields.code}${at}: ${err.message}`);
+      return sendJson(res, 400, errorJson(err.fields));
+    }
+    // not Postgres's own error (backend down, closed, …): Neon answers these with a 500
+    log(`sql: ${database} ${what} failed: ${(err as Error).stack ?? err}`);
+    return sendJson(res, 500, errorJson({ message: (err as Error).message }));
   }
+}
 
-  /** Consumes one armed fault matching this request, if any. */
-  function takeLostResponse(database: string, kind: 'batch' | 'query'): LostResponseFault | undefined {
-    const fault = lostResponses.find(
-      (f) =>
-        f.remaining > 0 &&
-        (f.database === null || f.database === database) &&
-        (f.only === 'any' || f.only === kind),
-    );
-    if (!fault) return undefined;
-    fault.remaining--;
-    fault.hits++;
-    return fault;
+/** A control request's JSON body (empty means `{}`), or undefined when it is too large or not JSON. */
+function controlInput(body: Body): unknown {
+  try {
+    return body.ok ? JSON.parse(body.text || '{}') : undefined;
+  } catch {
+    return undefined;
   }
+}
 
-  async function handleSql(req: IncomingMessage, res: ServerResponse) {
-    if (outage.all) return dropConnection(req);
-    let target: ReturnType<typeof parseConnectionString> | undefined;
-    let headerError: unknown;
-    try {
-      target = parseConnectionString(req.headers);
-    } catch (err) {
-      headerError = err;
-    }
-    if (target && outage.databases.has(target.database)) return dropConnection(req);
-
-    const body = await readBody(req, maxBody);
-    let options: RequestOptions;
-    let payload: Payload;
-    try {
-      if (!body.ok) throw new ProtocolError(413, `request is too large (max is ${maxBody} bytes)`);
-      if (headerError || !target) throw headerError;
-      options = parseOptions(req.headers);
-      payload = parsePayload(body.text);
-    } catch (err) {
-      const status = err instanceof ProtocolError ? err.status : 400;
-      log(`sql: ${status} ${(err as Error).message}`);
-      return sendJson(res, status, errorJson({ message: (err as Error).message }));
-    }
-
-    const database = target.database;
-    const s = statsFor(database);
-    s.requests++;
-    const statements = payload.kind === 'single' ? [payload.query] : payload.queries;
-    s.queries += statements.length;
-    if (payload.kind === 'batch') s.batches++;
-    const what = payload.kind === 'single' ? 'query' : `batch(${statements.length})`;
-    const t0 = performance.now();
-    try {
-      const db = await backend.open(database);
-      const results = await db.run(statements, payload.kind === 'batch' ? options.tx : undefined);
-      const shape = (i: number) =>
-        resultJson(results[i]!, {
-          rawTextOutput: options.rawTextOutput,
-          arrayMode: statements[i]!.arrayMode ?? options.arrayMode,
-        });
-      const headers: Record<string, string> = {};
-      if (payload.kind === 'batch') {
-        // Neon echoes the transaction settings it applied
-        if (options.tx.readOnly) headers['Neon-Batch-Read-Only'] = 'true';
-        if (options.tx.deferrable) headers['Neon-Batch-Deferrable'] = 'true';
-        if (options.tx.isolationLevel) headers['Neon-Batch-Isolation-Level'] = options.tx.isolationLevel;
-      }
-      log(`sql: ${database} ${what} ok ${Math.round(performance.now() - t0)} ms`);
-      const lost = takeLostResponse(database, payload.kind === 'batch' ? 'batch' : 'query');
-      if (lost) {
-        log(`sql: ${database} ${what} committed; response lost (fault ${lost.id})`);
-        return dropConnection(req);
-      }
-      sendJson(
-        res,
-        200,
-        payload.kind === 'single' ? shape(0) : { results: results.map((_, i) => shape(i)) },
-        headers,
-      );
-    } catch (err) {
-      if (err instanceof PostgresError) {
-        const at = err.statementIndex !== undefined ? ` at statement ${err.statementIndex + 1}` : '';
-        log(`sql: ${database} ${what} error ${err.fields.code}${at}: ${err.message}`);
-        return sendJson(res, 400, errorJson(err.fields));
-      }
-      // not Postgres's own error (backend down, closed, …): Neon answers these with a 500
-      log(`sql: ${database} ${what} failed: ${(err as Error).stack ?? err}`);
-      return sendJson(res, 500, errorJson({ message: (err as Error).message }));
-    }
+function outageInput(body: Body): { on: boolean; database: string | undefined } | undefined {
+  const o = controlInput(body) as { on?: unknown; database?: unknown } | undefined;
+  if (
+    !o ||
+    typeof o.on !== 'boolean' ||
+    (o.database !== undefined && o.database !== null && typeof o.database !== 'string')
+  ) {
+    return undefined;
   }
+  return { on: o.on, database: (o.database as string | null | undefined) ?? undefined };
+}
 
-  async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL) {
-    const route = `${req.method} ${url.pathname.replace(/\/+$/, '')}`;
-    const body = await readBody(req, 64 * 1024);
-    switch (route) {
-      case 'GET /_neon/health':
-        return sendJson(res, 200, { ok: true, backend: backend.description, isolate });
-      case 'GET /_neon/stats':
-        return sendJson(res, 200, getStats(url.searchParams.get('database') ?? undefined));
-      case 'POST /_neon/stats/reset':
-        stats.clear();
-        return sendJson(res, 200, { ok: true });
-      case 'POST /_neon/outage': {
-        let input: unknown;
-        try {
-          input = body.ok ? JSON.parse(body.text || '{}') : undefined;
-        } catch {
-          input = undefined;
-        }
-        const o = input as { on?: unknown; database?: unknown } | undefined;
-        if (
-          !o ||
-          typeof o.on !== 'boolean' ||
-          (o.database !== undefined && o.database !== null && typeof o.database !== 'string')
-        ) {
-          return sendJson(res, 400, { message: 'expected JSON {"on": boolean, "database"?: string}' });
-        }
-        setOutage(o.on, (o.database as string | null | undefined) ?? undefined);
-        return sendJson(res, 200, { ok: true, all: outage.all, databases: [...outage.databases] });
-      }
-      case 'GET /_neon/lost-responses':
-        return sendJson(res, 200, { data: lostResponses });
-      case 'DELETE /_neon/lost-responses':
-        lostResponses = [];
-        return sendJson(res, 200, { ok: true });
-      case 'POST /_neon/lost-responses': {
-        let input: unknown;
-        try {
-          input = body.ok ? JSON.parse(body.text || '{}') : undefined;
-        } catch {
-          input = undefined;
-        }
-        const o = input as { database?: unknown; only?: unknown; times?: unknown } | undefined;
-        if (
-          !o ||
-          typeof o !== 'object' ||
-          (o.database !== undefined && o.database !== null && typeof o.database !== 'string') ||
-          (o.only !== undefined && o.only !== 'batch' && o.only !== 'query' && o.only !== 'any') ||
-          (o.times !== undefined && (!Number.isInteger(o.times) || (o.times as number) < 1))
-        ) {
-          return sendJson(res, 400, {
-            message:
-              'expected JSON {"database"?: string, "only"?: "batch" | "query" | "any", "times"?: positive integer}',
-          });
-        }
-        const fault = loseResponses({
-          database: (o.database as string | null | undefined) ?? undefined,
-          only: o.only as LostResponseInput['only'],
-          times: o.times as number | undefined,
-        });
-        return sendJson(res, 200, fault);
-      }
-    }
-    const known = [
-      '/_neon/health',
-      '/_neon/stats',
-      '/_neon/stats/reset',
-      '/_neon/outage',
-      '/_neon/lost-responses',
-    ];
-    if (known.includes(url.pathname.replace(/\/+$/, ''))) {
-      return sendJson(res, 405, { message: `method ${req.method} not allowed for ${url.pathname}` });
-    }
-    return sendJson(res, 404, { message: `not found: ${url.pathname}` });
+function lostResponseInput(body: Body): LostResponseInput | undefined {
+  const o = controlInput(body) as { database?: unknown; only?: unknown; times?: unknown } | undefined;
+  if (
+    !o ||
+    typeof o !== 'object' ||
+    (o.database !== undefined && o.database !== null && typeof o.database !== 'string') ||
+    (o.only !== undefined && o.only !== 'batch' && o.only !== 'query' && o.only !== 'any') ||
+    (o.times !== undefined && (!Number.isInteger(o.times) || (o.times as number) < 1))
+  ) {
+    return undefined;
   }
+  return {
+    database: (o.database as string | null | undefined) ?? undefined,
+    only: o.only as LostResponseInput['only'],
+    times: o.times as number | undefined,
+  };
+}
 
-  async function handle(req: IncomingMessage, res: ServerResponse) {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, CORS_HEADERS);
-      return res.end();
+const CONTROL_PATHS = [
+  '/_neon/health',
+  '/_neon/stats',
+  '/_neon/stats/reset',
+  '/_neon/outage',
+  '/_neon/lost-responses',
+];
+
+async function handleControl(state: EndpointState, req: IncomingMessage, res: ServerResponse, url: URL) {
+  const route = `${req.method} ${url.pathname.replace(/\/+$/, '')}`;
+  const body = await readBody(req, 64 * 1024);
+  switch (route) {
+    case 'GET /_neon/health':
+      return sendJson(res, 200, { ok: true, backend: state.backend.description, isolate: state.isolate });
+    case 'GET /_neon/stats':
+      return sendJson(res, 200, getStats(state, url.searchParams.get('database') ?? undefined));
+    case 'POST /_neon/stats/reset':
+      state.stats.clear();
+      return sendJson(res, 200, { ok: true });
+    case 'POST /_neon/outage': {
+      const input = outageInput(body);
+      if (!input) {
+        return sendJson(res, 400, { message: 'expected JSON {"on": boolean, "database"?: string}' });
+      }
+      setOutage(state, input.on, input.database);
+      return sendJson(res, 200, { ok: true, all: state.outage.all, databases: [...state.outage.databases] });
     }
-    if (url.pathname === '/sql') {
-      if (req.method !== 'POST') {
-        req.resume();
-        return sendJson(res, 405, errorJson({ message: `method ${req.method} not allowed, use POST` }), {
-          Allow: 'POST, OPTIONS',
+    case 'GET /_neon/lost-responses':
+      return sendJson(res, 200, { data: state.lostResponses });
+    case 'DELETE /_neon/lost-responses':
+      state.lostResponses = [];
+      return sendJson(res, 200, { ok: true });
+    case 'POST /_neon/lost-responses': {
+      const input = lostResponseInput(body);
+      if (!input) {
+        return sendJson(res, 400, {
+          message:
+            'expected JSON {"database"?: string, "only"?: "batch" | "query" | "any", "times"?: positive integer}',
         });
       }
-      return handleSql(req, res);
+      return sendJson(res, 200, loseResponses(state, input));
     }
-    if (url.pathname.startsWith('/_neon/')) return handleControl(req, res, url);
-    req.resume();
-    return sendJson(res, 404, {
-      message: `not found: ${req.method} ${url.pathname} (the SQL endpoint is POST /sql)`,
-    });
   }
+  if (CONTROL_PATHS.includes(url.pathname.replace(/\/+$/, ''))) {
+    return sendJson(res, 405, { message: `method ${req.method} not allowed for ${url.pathname}` });
+  }
+  return sendJson(res, 404, { message: `not found: ${url.pathname}` });
+}
 
+async function handle(state: EndpointState, req: IncomingMessage, res: ServerResponse) {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, CORS_HEADERS);
+    return res.end();
+  }
+  if (url.pathname === '/sql') {
+    if (req.method !== 'POST') {
+      req.resume();
+      return sendJson(res, 405, errorJson({ message: `method ${req.method} not allowed, use POST` }), {
+        Allow: 'POST, OPTIONS',
+      });
+    }
+    return handleSql(state, req, res);
+  }
+  if (url.pathname.startsWith('/_neon/')) return handleControl(state, req, res, url);
+  req.resume();
+  return sendJson(res, 404, {
+    message: `not found: ${req.method} ${url.pathname} (the SQL endpoint is POST /sql)`,
+  });
+}
+
+function createEndpointServer(state: EndpointState): Server {
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
+    handle(state, req, res).catch((err: unknown) => {
       // last line of defence: one bad request must never take the endpoint down
-      log(`internal error: ${(err as Error).stack ?? err}`);
+      state.log(`internal error: ${(err as Error).stack ?? err}`);
       if (!res.headersSent && !req.socket.destroyed) {
         sendJson(res, 500, errorJson({ message: `local Neon endpoint: ${(err as Error).message}` }));
       } else res.destroy();
@@ -361,11 +416,15 @@ export async function startNeonEndpoint(opts: NeonEndpointOptions): Promise<Neon
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
+  return server;
+}
 
+/** Listens, or closes the backend it was given when the port cannot be had. */
+async function listen(server: Server, port: number, host: string, backend: Backend): Promise<void> {
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(opts.port ?? 0, host, () => {
+      server.listen(port, host, () => {
         server.off('error', reject);
         resolve();
       });
@@ -374,6 +433,26 @@ export async function startNeonEndpoint(opts: NeonEndpointOptions): Promise<Neon
     await backend.close();
     throw err;
   }
+}
+
+export async function startNeonEndpoint(opts: NeonEndpointOptions): Promise<NeonEndpoint> {
+  const log = opts.log ?? (() => {});
+  const isolate = opts.isolate ?? false;
+  const host = opts.host ?? '127.0.0.1';
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const backend = await openBackend(opts, isolate, log);
+  const state: EndpointState = {
+    backend,
+    log,
+    isolate,
+    maxBody,
+    stats: new Map(),
+    outage: { all: false, databases: new Set() },
+    lostResponses: [],
+    faultSeq: 0,
+  };
+  const server = createEndpointServer(state);
+  await listen(server, opts.port ?? 0, host, backend);
 
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/sql`;
@@ -393,13 +472,13 @@ export async function startNeonEndpoint(opts: NeonEndpointOptions): Promise<Neon
       })();
       return closing;
     },
-    stats: getStats,
-    resetStats: () => stats.clear(),
-    setOutage,
-    loseResponses,
-    lostResponseFaults: () => lostResponses.map((f) => ({ ...f })),
+    stats: (database) => getStats(state, database),
+    resetStats: () => state.stats.clear(),
+    setOutage: (on, database) => setOutage(state, on, database),
+    loseResponses: (input) => loseResponses(state, input),
+    lostResponseFaults: () => state.lostResponses.map((f) => ({ ...f })),
     clearLostResponses: () => {
-      lostResponses = [];
+      state.lostResponses = [];
     },
     async executor(database = DEFAULT_DATABASE) {
       return (await backend.open(database)).executor;

@@ -146,151 +146,172 @@ interface Entry {
   lastUsed: number;
 }
 
-export async function createPgliteBackend(opts: PgliteBackendOptions): Promise<Backend> {
-  const { log } = opts;
-  const maxLive = Math.max(1, opts.maxLive ?? 6);
-  const entries = new Map<string, Entry>();
+/** The backend's databases: one dev entry, or (isolate) one entry per database name. */
+interface PgliteState {
+  readonly opts: PgliteBackendOptions;
+  readonly maxLive: number;
+  readonly entries: Map<string, Entry>;
   /** serialises loading/evicting instances so the live count stays within maxLive */
-  const loadLock = new Mutex();
-  let clock = 0;
-  let closed = false;
-  let template: Blob | null = null;
-  let single: Entry | null = null;
+  readonly loadLock: Mutex;
+  clock: number;
+  closed: boolean;
+  template: Blob | null;
+  single: Entry | null;
+}
 
-  const newEntry = (name: string, db: PGlite | null = null): Entry => ({
-    name,
-    lock: new Mutex(),
-    db,
-    parked: null,
-    lastUsed: ++clock,
+function newEntry(state: PgliteState, name: string, db: PGlite | null = null): Entry {
+  return { name, lock: new Mutex(), db, parked: null, lastUsed: ++state.clock };
+}
+
+async function park(state: PgliteState, entry: Entry): Promise<void> {
+  const db = entry.db;
+  if (!db) return;
+  const t0 = performance.now();
+  entry.parked = await db.dumpDataDir('gzip');
+  entry.db = null;
+  await db.close();
+  state.opts.log(`pglite: unloaded "${entry.name}" (${Math.round(performance.now() - t0)} ms)`);
+}
+
+/** The entry's instance, loaded from its snapshot or the template, after evicting the least recently used. */
+async function ensureLive(state: PgliteState, entry: Entry): Promise<PGlite> {
+  entry.lastUsed = ++state.clock;
+  if (entry.db) return entry.db;
+  return state.loadLock.run(async () => {
+    if (state.closed) throw new Error('local Neon endpoint is closed');
+    for (;;) {
+      const live = [...state.entries.values()].filter((e) => e.db && e !== entry);
+      if (live.length < state.maxLive) break;
+      const victim = live.reduce((a, b) => (a.lastUsed <= b.lastUsed ? a : b));
+      // waits for the victim's in-flight request; a live entry never waits for loadLock
+      await victim.lock.run(() => park(state, victim));
+    }
+    const source = entry.parked ?? state.template;
+    if (!source) throw new Error('pglite: no template');
+    const t0 = performance.now();
+    const db = await PGlite.create({ loadDataDir: source });
+    state.opts.log(
+      `pglite: ${entry.parked ? 'reloaded' : 'created'} database "${entry.name}" in ${Math.round(performance.now() - t0)} ms`,
+    );
+    entry.db = db;
+    entry.parked = null;
+    return db;
   });
+}
 
-  async function park(entry: Entry): Promise<void> {
-    const db = entry.db;
-    if (!db) return;
-    const t0 = performance.now();
-    entry.parked = await db.dumpDataDir('gzip');
-    entry.db = null;
-    await db.close();
-    log(`pglite: unloaded "${entry.name}" (${Math.round(performance.now() - t0)} ms)`);
-  }
+function withSession<T>(state: PgliteState, entry: Entry, fn: (db: PGlite) => Promise<T>): Promise<T> {
+  return entry.lock.run(async () => fn(await ensureLive(state, entry)));
+}
 
-  async function ensureLive(entry: Entry): Promise<PGlite> {
-    entry.lastUsed = ++clock;
-    if (entry.db) return entry.db;
-    return loadLock.run(async () => {
-      if (closed) throw new Error('local Neon endpoint is closed');
-      for (;;) {
-        const live = [...entries.values()].filter((e) => e.db && e !== entry);
-        if (live.length < maxLive) break;
-        const victim = live.reduce((a, b) => (a.lastUsed <= b.lastUsed ? a : b));
-        // waits for the victim's in-flight request; a live entry never waits for loadLock
-        await victim.lock.run(() => park(victim));
-      }
-      const source = entry.parked ?? template;
-      if (!source) throw new Error('pglite: no template');
-      const t0 = performance.now();
-      const db = await PGlite.create({ loadDataDir: source });
-      log(
-        `pglite: ${entry.parked ? 'reloaded' : 'created'} database "${entry.name}" in ${Math.round(performance.now() - t0)} ms`,
-      );
-      entry.db = db;
-      entry.parked = null;
-      return db;
-    });
-  }
-
-  function withSession<T>(entry: Entry, fn: (db: PGlite) => Promise<T>): Promise<T> {
-    return entry.lock.run(async () => fn(await ensureLive(entry)));
-  }
-
-  function executorOn(run: <T>(fn: (db: PGlite) => Promise<T>) => Promise<T>): SqlExecutor {
-    return {
-      query: (text, params) =>
-        run(async (db) => ({ rows: (await db.query<Record<string, unknown>>(text, params ?? [])).rows })),
-      exec: (sqlText) =>
-        run(async (db) => {
-          await db.exec(sqlText);
-        }),
-    };
-  }
-
-  function handle(entry: Entry): DatabaseHandle {
-    return {
-      run: (statements, tx) => withSession(entry, (db) => runOnSession(db, statements, tx)),
-      executor: executorOn((fn) => withSession(entry, fn)),
-    };
-  }
-
-  const initOn = async (db: PGlite) => {
-    if (!opts.initDatabase) return;
-    const lock = new Mutex();
-    await opts.initDatabase(executorOn((fn) => lock.run(() => fn(db))));
+function executorOn(run: <T>(fn: (db: PGlite) => Promise<T>) => Promise<T>): SqlExecutor {
+  return {
+    query: (text, params) =>
+      run(async (db) => ({ rows: (await db.query<Record<string, unknown>>(text, params ?? [])).rows })),
+    exec: (sqlText) =>
+      run(async (db) => {
+        await db.exec(sqlText);
+      }),
   };
+}
 
-  if (opts.isolate) {
-    const t0 = performance.now();
-    const tpl = await PGlite.create();
-    try {
-      const t1 = performance.now();
-      await initOn(tpl);
-      const t2 = performance.now();
-      template = await tpl.dumpDataDir('gzip');
-      log(
-        `pglite: template ready in ${Math.round(performance.now() - t0)} ms ` +
-          `(create ${Math.round(t1 - t0)}, init ${Math.round(t2 - t1)}, dump ${Math.round(performance.now() - t2)}; ${(template.size / 1e6).toFixed(1)} MB)`,
-      );
-    } finally {
-      await tpl.close();
-    }
-  } else {
-    const dataDir = opts.dataDir ? resolve(opts.dataDir) : undefined;
-    if (dataDir) mkdirSync(dataDir, { recursive: true });
-    const t0 = performance.now();
-    const db = dataDir ? await PGlite.create({ dataDir }) : await PGlite.create();
-    try {
-      await initOn(db);
-    } catch (err) {
-      await db.close();
-      throw err;
-    }
-    single = newEntry('(dev)', db);
-    log(`pglite: ${dataDir ?? 'in-memory database'} ready in ${Math.round(performance.now() - t0)} ms`);
+function databaseHandle(state: PgliteState, entry: Entry): DatabaseHandle {
+  return {
+    run: (statements, tx) => withSession(state, entry, (db) => runOnSession(db, statements, tx)),
+    executor: executorOn((fn) => withSession(state, entry, fn)),
+  };
+}
+
+async function initOn(opts: PgliteBackendOptions, db: PGlite): Promise<void> {
+  if (!opts.initDatabase) return;
+  const lock = new Mutex();
+  await opts.initDatabase(executorOn((fn) => lock.run(() => fn(db))));
+}
+
+/** isolate mode: create and initialise one instance, keep its dump as every database's starting point. */
+async function createTemplate(opts: PgliteBackendOptions): Promise<Blob> {
+  const t0 = performance.now();
+  const tpl = await PGlite.create();
+  try {
+    const t1 = performance.now();
+    await initOn(opts, tpl);
+    const t2 = performance.now();
+    const template = await tpl.dumpDataDir('gzip');
+    opts.log(
+      `pglite: template ready in ${Math.round(performance.now() - t0)} ms ` +
+        `(create ${Math.round(t1 - t0)}, init ${Math.round(t2 - t1)}, dump ${Math.round(performance.now() - t2)}; ${(template.size / 1e6).toFixed(1)} MB)`,
+    );
+    return template;
+  } finally {
+    await tpl.close();
   }
+}
 
+/** dev mode: the one database, in `dataDir` (created if missing) or in memory, initialised. */
+async function openDevDatabase(opts: PgliteBackendOptions): Promise<PGlite> {
+  const dataDir = opts.dataDir ? resolve(opts.dataDir) : undefined;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const t0 = performance.now();
+  const db = dataDir ? await PGlite.create({ dataDir }) : await PGlite.create();
+  try {
+    await initOn(opts, db);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  opts.log(`pglite: ${dataDir ?? 'in-memory database'} ready in ${Math.round(performance.now() - t0)} ms`);
+  return db;
+}
+
+async function openDatabase(state: PgliteState, name: string): Promise<DatabaseHandle> {
+  if (state.closed) throw new Error('local Neon endpoint is closed');
+  if (state.single) return databaseHandle(state, state.single);
+  let entry = state.entries.get(name);
+  if (!entry) {
+    // registered synchronously: concurrent first requests share the entry and its lock,
+    // and the first one to get the lock loads the instance
+    entry = newEntry(state, name);
+    state.entries.set(name, entry);
+  }
+  return databaseHandle(state, entry);
+}
+
+async function closeDatabases(state: PgliteState): Promise<void> {
+  if (state.closed) return;
+  state.closed = true;
+  const all = state.single ? [state.single] : [...state.entries.values()];
+  // Not under loadLock: a request waiting for loadLock holds its entry's lock. Requests still
+  // queued see `closed` in ensureLive and fail; in-flight ones finish first.
+  await Promise.all(
+    all.map((e) =>
+      e.lock.run(async () => {
+        const db = e.db;
+        e.db = null;
+        e.parked = null;
+        if (db && !db.closed) await db.close();
+      }),
+    ),
+  );
+  state.template = null;
+}
+
+export async function createPgliteBackend(opts: PgliteBackendOptions): Promise<Backend> {
+  const state: PgliteState = {
+    opts,
+    maxLive: Math.max(1, opts.maxLive ?? 6),
+    entries: new Map(),
+    loadLock: new Mutex(),
+    clock: 0,
+    closed: false,
+    template: null,
+    single: null,
+  };
+  if (opts.isolate) state.template = await createTemplate(opts);
+  else state.single = newEntry(state, '(dev)', await openDevDatabase(opts));
   return {
     description: opts.isolate
       ? 'pglite (isolated in-memory databases)'
       : `pglite (${opts.dataDir ? resolve(opts.dataDir) : 'in-memory'})`,
-    async open(name) {
-      if (closed) throw new Error('local Neon endpoint is closed');
-      if (single) return handle(single);
-      let entry = entries.get(name);
-      if (!entry) {
-        // registered synchronously: concurrent first requests share the entry and its lock,
-        // and the first one to get the lock loads the instance
-        entry = newEntry(name);
-        entries.set(name, entry);
-      }
-      return handle(entry);
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      const all = single ? [single] : [...entries.values()];
-      // Not under loadLock: a request waiting for loadLock holds its entry's lock. Requests still
-      // queued see `closed` in ensureLive and fail; in-flight ones finish first.
-      await Promise.all(
-        all.map((e) =>
-          e.lock.run(async () => {
-            const db = e.db;
-            e.db = null;
-            e.parked = null;
-            if (db && !db.closed) await db.close();
-          }),
-        ),
-      );
-      template = null;
-    },
+    open: (name) => openDatabase(state, name),
+    close: () => closeDatabases(state),
   };
 }

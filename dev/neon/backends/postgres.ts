@@ -178,117 +178,150 @@ function sanitize(name: string): string {
   );
 }
 
-export async function createPostgresBackend(opts: PostgresBackendOptions): Promise<Backend> {
-  const { log } = opts;
-  const admin = newPool(opts.url, log);
-  const pools: pg.Pool[] = [];
-  let closed = false;
-
-  if (!opts.isolate) {
-    const pool = newPool(opts.url, log);
-    pools.push(pool);
-    try {
-      if (opts.initDatabase) await opts.initDatabase(poolExecutor(pool));
-    } catch (err) {
-      await Promise.allSettled([endPool(pool), endPool(admin)]);
-      throw err;
-    }
-    const single = handleFor(pool);
-    const u = new URL(opts.url);
-    return {
-      description: `postgres ${u.host}${u.pathname}`,
-      async open() {
-        if (closed) throw new Error('local Neon endpoint is closed');
-        return single;
-      },
-      async close() {
-        if (closed) return;
-        closed = true;
-        await Promise.allSettled([endPool(pool), endPool(admin)]);
-      },
-    };
+/** dev mode: every request goes to the database of `opts.url`, initialised once at start. */
+async function createDevBackend(opts: PostgresBackendOptions, admin: pg.Pool): Promise<Backend> {
+  const pool = newPool(opts.url, opts.log);
+  try {
+    if (opts.initDatabase) await opts.initDatabase(poolExecutor(pool));
+  } catch (err) {
+    await Promise.allSettled([endPool(pool), endPool(admin)]);
+    throw err;
   }
+  const single = handleFor(pool);
+  const u = new URL(opts.url);
+  let closed = false;
+  return {
+    description: `postgres ${u.host}${u.pathname}`,
+    async open() {
+      if (closed) throw new Error('local Neon endpoint is closed');
+      return single;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([endPool(pool), endPool(admin)]);
+    },
+  };
+}
 
-  const run = randomBytes(4).toString('hex');
-  const template = `paywire_tpl_${run}`;
-  const created: string[] = [];
-  const databases = new Map<string, Promise<DatabaseHandle>>();
+/** isolate mode: a template database, and one copy of it per database name, all dropped at close. */
+interface IsolatedDatabases {
+  readonly opts: PostgresBackendOptions;
+  readonly admin: pg.Pool;
+  /** tags this endpoint's databases apart from other runs' on the same server */
+  readonly run: string;
+  readonly template: string;
+  readonly created: string[];
+  readonly pools: pg.Pool[];
+  readonly databases: Map<string, Promise<DatabaseHandle>>;
   // CREATE DATABASE … TEMPLATE fails while another session uses the template; one at a time
   // keeps it simple (each takes well under a second)
-  const createLock = new Mutex();
-  let counter = 0;
+  readonly createLock: Mutex;
+  counter: number;
+  closed: boolean;
+}
 
-  async function dropAll(): Promise<void> {
-    const t = performance.now();
-    const count = created.length;
-    for (const db of created.reverse()) {
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS ${ident(db)} WITH (FORCE)`);
-      } catch (err) {
-        log(`postgres: could not drop ${db}: ${(err as Error).message}`);
-      }
+async function dropCreated(state: IsolatedDatabases): Promise<void> {
+  const { created } = state;
+  const { log } = state.opts;
+  const t = performance.now();
+  const count = created.length;
+  for (const db of created.reverse()) {
+    try {
+      await state.admin.query(`DROP DATABASE IF EXISTS ${ident(db)} WITH (FORCE)`);
+    } catch (err) {
+      log(`postgres: could not drop ${db}: ${(err as Error).message}`);
     }
-    created.length = 0;
-    if (count) log(`postgres: dropped ${count} database(s) in ${Math.round(performance.now() - t)} ms`);
   }
+  created.length = 0;
+  if (count) log(`postgres: dropped ${count} database(s) in ${Math.round(performance.now() - t)} ms`);
+}
 
+/** Creates and initialises the template; on failure drops it and ends the admin pool. */
+async function prepareTemplate(state: IsolatedDatabases): Promise<void> {
+  const { opts, admin, template } = state;
   const t0 = performance.now();
   try {
     await admin.query(`CREATE DATABASE ${ident(template)}`);
-    created.push(template);
+    state.created.push(template);
     const t1 = performance.now();
-    const tplPool = newPool(urlForDatabase(opts.url, template), log);
+    const tplPool = newPool(urlForDatabase(opts.url, template), opts.log);
     try {
       if (opts.initDatabase) await opts.initDatabase(poolExecutor(tplPool));
     } finally {
       // nobody may stay connected to a template that databases are copied from
       await endPool(tplPool);
     }
-    log(
+    opts.log(
       `postgres: template ${template} ready in ${Math.round(performance.now() - t0)} ms (create ${Math.round(t1 - t0)}, init ${Math.round(performance.now() - t1)})`,
     );
   } catch (err) {
-    await dropAll();
+    await dropCreated(state);
     await endPool(admin);
     throw err;
   }
+}
 
-  async function create(name: string): Promise<DatabaseHandle> {
-    return createLock.run(async () => {
-      if (closed) throw new Error('local Neon endpoint is closed');
-      const db = `paywire_t_${run}_${++counter}_${sanitize(name)}`.slice(0, 63);
-      const t = performance.now();
-      await admin.query(`CREATE DATABASE ${ident(db)} TEMPLATE ${ident(template)}`);
-      created.push(db);
-      log(`postgres: created ${db} for "${name}" in ${Math.round(performance.now() - t)} ms`);
-      const pool = newPool(urlForDatabase(opts.url, db), log);
-      pools.push(pool);
-      return handleFor(pool);
-    });
+async function createDatabase(state: IsolatedDatabases, name: string): Promise<DatabaseHandle> {
+  return state.createLock.run(async () => {
+    if (state.closed) throw new Error('local Neon endpoint is closed');
+    const db = `paywire_t_${state.run}_${++state.counter}_${sanitize(name)}`.slice(0, 63);
+    const t = performance.now();
+    await state.admin.query(`CREATE DATABASE ${ident(db)} TEMPLATE ${ident(state.template)}`);
+    state.created.push(db);
+    state.opts.log(`postgres: created ${db} for "${name}" in ${Math.round(performance.now() - t)} ms`);
+    const pool = newPool(urlForDatabase(state.opts.url, db), state.opts.log);
+    state.pools.push(pool);
+    return handleFor(pool);
+  });
+}
+
+function openIsolated(state: IsolatedDatabases, name: string): Promise<DatabaseHandle> {
+  if (state.closed) return Promise.reject(new Error('local Neon endpoint is closed'));
+  let handle = state.databases.get(name);
+  if (!handle) {
+    // stored before it settles: concurrent first requests share one CREATE DATABASE
+    handle = createDatabase(state, name);
+    state.databases.set(name, handle);
+    // a failed creation is not cached, the next request retries
+    handle.catch(() => state.databases.delete(name));
   }
+  return handle;
+}
 
+async function closeIsolated(state: IsolatedDatabases): Promise<void> {
+  if (state.closed) return;
+  state.closed = true;
+  await state.createLock.run(async () => {
+    await Promise.allSettled(state.pools.map(endPool));
+    await dropCreated(state);
+    await endPool(state.admin);
+  });
+}
+
+async function createIsolatedBackend(opts: PostgresBackendOptions, admin: pg.Pool): Promise<Backend> {
+  const run = randomBytes(4).toString('hex');
+  const state: IsolatedDatabases = {
+    opts,
+    admin,
+    run,
+    template: `paywire_tpl_${run}`,
+    created: [],
+    pools: [],
+    databases: new Map(),
+    createLock: new Mutex(),
+    counter: 0,
+    closed: false,
+  };
+  await prepareTemplate(state);
   return {
     description: `postgres ${new URL(opts.url).host} (isolated databases paywire_t_${run}_*)`,
-    open(name) {
-      if (closed) return Promise.reject(new Error('local Neon endpoint is closed'));
-      let handle = databases.get(name);
-      if (!handle) {
-        // stored before it settles: concurrent first requests share one CREATE DATABASE
-        handle = create(name);
-        databases.set(name, handle);
-        // a failed creation is not cached, the next request retries
-        handle.catch(() => databases.delete(name));
-      }
-      return handle;
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await createLock.run(async () => {
-        await Promise.allSettled(pools.map(endPool));
-        await dropAll();
-        await endPool(admin);
-      });
-    },
+    open: (name) => openIsolated(state, name),
+    close: () => closeIsolated(state),
   };
+}
+
+export async function createPostgresBackend(opts: PostgresBackendOptions): Promise<Backend> {
+  const admin = newPool(opts.url, opts.log);
+  return opts.isolate ? createIsolatedBackend(opts, admin) : createDevBackend(opts, admin);
 }

@@ -66,6 +66,110 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** The endpoint in dev mode on PGlite or the given Postgres, migrated at start; per-query "ok" lines muted. */
+function startLocalNeon(
+  port: number,
+  databaseUrl: string | undefined,
+  pgliteDir: string,
+  log: (line: string) => void,
+): Promise<NeonEndpoint> {
+  return startNeonEndpoint({
+    port,
+    backend: databaseUrl ? { kind: 'postgres', url: databaseUrl } : { kind: 'pglite', dataDir: pgliteDir },
+    isolate: false,
+    initDatabase: async (db) => {
+      const { applied } = await migrate(db);
+      log(`[neon] ${applied.length ? `applied migrations: ${applied.join(', ')}` : 'migrations up to date'}`);
+    },
+    log: (line) => {
+      if (!/ ok \d+ ms$/.test(line)) log(`[neon] ${line}`);
+    },
+  });
+}
+
+/** The Worker's secrets go in a 0600 file, never on the command line. Returns its path. */
+function writeWorkerEnvFile(secretsDir: string, vars: Record<string, string> | undefined): string {
+  const envFile = join(secretsDir, 'worker.env');
+  writeFileSync(
+    envFile,
+    Object.entries({ ...DEV_SECRETS, ...vars })
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join('\n'),
+    { mode: 0o600 },
+  );
+  return envFile;
+}
+
+interface WranglerArgs {
+  workerPort: number;
+  inspectorPort: number;
+  secretsDir: string;
+  envFile: string;
+  neonUrl: string;
+  stripeUrl: string;
+  workerUrl: string;
+  logLevel: string;
+}
+
+function spawnWranglerDev(a: WranglerArgs): ChildProcess {
+  return spawn(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js'),
+      'dev',
+      '--port',
+      String(a.workerPort),
+      '--ip',
+      '127.0.0.1',
+      '--inspector-port',
+      String(a.inspectorPort),
+      '--persist-to',
+      join(a.secretsDir, 'state'),
+      '--test-scheduled',
+      '--show-interactive-dev-session=false',
+      '--env-file',
+      a.envFile,
+      '--var',
+      `NEON_FETCH_ENDPOINT:${a.neonUrl}`,
+      '--var',
+      `STRIPE_API_BASE:${a.stripeUrl}`,
+      '--var',
+      `PAYWIRE_PUBLIC_URL:${a.workerUrl}`,
+      '--var',
+      `LOG_LEVEL:${a.logLevel}`,
+    ],
+    {
+      cwd: ROOT,
+      detached: true, // its own process group, so stop() reaches workerd too
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: 'false',
+        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+        WRANGLER_HIDE_BANNER: 'true',
+        FORCE_COLOR: '0',
+        CI: process.env.CI ?? '1',
+      },
+    },
+  );
+}
+
+/** Logs the child's lines and keeps the last 200 for the error when it does not come up. */
+function collectOutput(child: ChildProcess, log: (line: string) => void): string[] {
+  const output: string[] = [];
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (!line.trim()) continue;
+      output.push(line);
+      if (output.length > 200) output.shift();
+      log(`[worker] ${line}`);
+    }
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  return output;
+}
+
 export async function startLocalStack(opts: StackOptions = {}): Promise<LocalStack> {
   const log = opts.log ?? (() => {});
   const databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL;
@@ -93,20 +197,7 @@ export async function startLocalStack(opts: StackOptions = {}): Promise<LocalSta
     ]);
     const neonUrl = `http://127.0.0.1:${neonPort}/sql`;
     const stripeUrl = `http://127.0.0.1:${stripePort}`;
-    const neonStarted = startNeonEndpoint({
-      port: neonPort,
-      backend: databaseUrl ? { kind: 'postgres', url: databaseUrl } : { kind: 'pglite', dataDir: pgliteDir },
-      isolate: false,
-      initDatabase: async (db) => {
-        const { applied } = await migrate(db);
-        log(
-          `[neon] ${applied.length ? `applied migrations: ${applied.join(', ')}` : 'migrations up to date'}`,
-        );
-      },
-      log: (line) => {
-        if (!/ ok \d+ ms$/.test(line)) log(`[neon] ${line}`);
-      },
-    });
+    const neonStarted = startLocalNeon(neonPort, databaseUrl, pgliteDir, log);
     neonStarted.then((n) => cleanups.push(() => n.close())).catch(() => {});
     const stripeStarted = startStripeEmulator({
       port: stripePort,
@@ -118,66 +209,18 @@ export async function startLocalStack(opts: StackOptions = {}): Promise<LocalSta
     const workerUrl = `http://127.0.0.1:${workerPort}`;
     const secretsDir = mkdtempSync(join(tmpdir(), 'paywire-dev-'));
     cleanups.push(() => rmSync(secretsDir, { recursive: true, force: true }));
-    const envFile = join(secretsDir, 'worker.env');
-    writeFileSync(
+    const envFile = writeWorkerEnvFile(secretsDir, opts.vars);
+    const child = spawnWranglerDev({
+      workerPort,
+      inspectorPort,
+      secretsDir,
       envFile,
-      Object.entries({ ...DEV_SECRETS, ...opts.vars })
-        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-        .join('\n'),
-      { mode: 0o600 },
-    );
-
-    const child = spawn(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js'),
-        'dev',
-        '--port',
-        String(workerPort),
-        '--ip',
-        '127.0.0.1',
-        '--inspector-port',
-        String(inspectorPort),
-        '--persist-to',
-        join(secretsDir, 'state'),
-        '--test-scheduled',
-        '--show-interactive-dev-session=false',
-        '--env-file',
-        envFile,
-        '--var',
-        `NEON_FETCH_ENDPOINT:${neonUrl}`,
-        '--var',
-        `STRIPE_API_BASE:${stripeUrl}`,
-        '--var',
-        `PAYWIRE_PUBLIC_URL:${workerUrl}`,
-        '--var',
-        `LOG_LEVEL:${opts.logLevel ?? 'info'}`,
-      ],
-      {
-        cwd: ROOT,
-        detached: true, // its own process group, so stop() reaches workerd too
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          WRANGLER_SEND_METRICS: 'false',
-          CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-          WRANGLER_HIDE_BANNER: 'true',
-          FORCE_COLOR: '0',
-          CI: process.env.CI ?? '1',
-        },
-      },
-    );
-    const output: string[] = [];
-    const collect = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line.trim()) continue;
-        output.push(line);
-        if (output.length > 200) output.shift();
-        log(`[worker] ${line}`);
-      }
-    };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
+      neonUrl,
+      stripeUrl,
+      workerUrl,
+      logLevel: opts.logLevel ?? 'info',
+    });
+    const output = collectOutput(child, log);
     cleanups.push(() => killGroup(child));
 
     const [neon, stripe] = await Promise.all([neonStarted, stripeStarted]);

@@ -22,22 +22,23 @@ export function neonControl(env: TestEnv) {
       });
       expect(res.ok).toBe(true);
     },
-    /** The next `times` batches of this database commit, then lose their response. */
-    async loseBatchResponses(times = 1): Promise<void> {
+    /** The next `times` batches of this database commit, then lose their response; returns the fault's id. */
+    async loseBatchResponses(times = 1): Promise<string> {
       const res = await fetch(`${origin}/_neon/lost-responses`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ database, only: 'batch', times }),
       });
       expect(res.status).toBe(200);
+      return ((await res.json()) as { id: string }).id;
     },
-    /** Lost-response faults armed for this database, with their hits. */
-    async lostResponses(): Promise<Array<{ remaining: number; hits: number }>> {
+    /** What became of an armed fault: responses still to lose, and responses lost. */
+    async lostResponse(id: string): Promise<{ remaining: number; hits: number }> {
       const res = await fetch(`${origin}/_neon/lost-responses`);
-      const { data } = (await res.json()) as {
-        data: Array<{ database: string | null; remaining: number; hits: number }>;
-      };
-      return data.filter((f) => f.database === database).map(({ remaining, hits }) => ({ remaining, hits }));
+      const { data } = (await res.json()) as { data: Array<{ id: string; remaining: number; hits: number }> };
+      const fault = data.find((f) => f.id === id);
+      expect(fault, `lost-response fault ${id}`).toBeDefined();
+      return { remaining: fault!.remaining, hits: fault!.hits };
     },
   };
 }

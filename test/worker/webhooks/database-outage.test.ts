@@ -69,9 +69,9 @@ describe('the batch commits, then its response is lost', () => {
     const product = objects.product({ name: 'Committed', updated: T + 5 });
     const e = event('product.created', product, { created: T + 5 });
 
-    await neon.loseBatchResponses(1);
+    const fault = await neon.loseBatchResponses(1);
     const lost = await postEvent(env, e);
-    expect(await neon.lostResponses()).toEqual([{ remaining: 0, hits: 1 }]);
+    expect(await neon.lostResponse(fault)).toEqual({ remaining: 0, hits: 1 });
     expect(lost.status).toBe(503);
     expectErrorShape(lost.json, 'DB_UNAVAILABLE');
     // The Worker answered 503, but the write is in: this is what Stripe's retry will meet.
@@ -98,8 +98,9 @@ describe('the batch commits, then its response is lost', () => {
       objects.subscriptionItem(),
     ]);
     const e = event('customer.subscription.created', sub, { created: T + 6 });
-    await neon.loseBatchResponses(1);
+    const fault = await neon.loseBatchResponses(1);
     expect((await postEvent(env, e)).status).toBe(503);
+    expect(await neon.lostResponse(fault)).toEqual({ remaining: 0, hits: 1 });
     const after = await rowCounts(env);
     const stamps = () =>
       sql`select updated_at from paywire.subscription_items where stripe_subscription_id = ${sub.id as string} order by stripe_subscription_item_id`;

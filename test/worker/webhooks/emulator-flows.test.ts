@@ -160,10 +160,10 @@ describe('Stripe-like delivery faults', () => {
     const neon = neonControl(env);
     const changes = await countRowChanges(env, 'products', 'stripe_product_id');
     const product = await emulator.stripe.products.create({ name: 'Committed, answer lost' });
-    await neon.loseBatchResponses(1);
+    const fault = await neon.loseBatchResponses(1);
     const first = await relay(env, emulator.control);
     expect(first).toEqual([{ type: 'product.created', status: 503, attempt: 1, outcome: null }]);
-    expect(await neon.lostResponses()).toEqual([{ remaining: 0, hits: 1 }]);
+    expect(await neon.lostResponse(fault)).toEqual({ remaining: 0, hits: 1 });
     expect(await changes(product.id)).toEqual(['INSERT']);
 
     await emulator.control.retryNow();

@@ -12,7 +12,11 @@ import { baseEnv, call } from '../support/worker';
 type Operation = { responses: Record<string, { content?: { 'application/json'?: { schema?: unknown } } }> };
 
 async function operations(): Promise<Record<string, Operation>> {
-  const res = await call<{ paths: Record<string, Record<string, Operation>> }>(baseEnv, 'GET', '/openapi.json');
+  const res = await call<{ paths: Record<string, Record<string, Operation>> }>(
+    baseEnv,
+    'GET',
+    '/openapi.json',
+  );
   expect(res.status).toBe(200);
   const out: Record<string, Operation> = {};
   for (const [path, ops] of Object.entries(res.json.paths)) {

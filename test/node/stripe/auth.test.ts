@@ -72,9 +72,11 @@ describe('accounts and keys', () => {
   });
 
   it('keeps test and live objects apart, and accounts apart', async () => {
-    const live = emu.client(emu.accounts[0]!.liveSecretKey);
-    const test = emu.client(emu.accounts[0]!.testSecretKey);
-    const other = emu.client(emu.accounts[1]!.testSecretKey);
+    // accounts of its own, so that other tests' customers (in any order) cannot show up here
+    const mine = emu.addAccount({ name: 'Apart A' });
+    const live = emu.client(mine.liveSecretKey);
+    const test = emu.client(mine.testSecretKey);
+    const other = emu.client(emu.addAccount({ name: 'Apart B' }).testSecretKey);
     const liveCustomer = await live.customers.create({ email: 'live@example.com' });
     expect(liveCustomer.livemode).toBe(true);
     const testCustomer = await test.customers.create({ email: 'test@example.com' });

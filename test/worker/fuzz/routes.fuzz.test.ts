@@ -30,7 +30,7 @@ import {
 import { AUTHS, type Auth, caseArbitrary, type Fixtures, kindsFor, type RouteCase } from './route-cases';
 import { cellSeed, fuzzSettings, WEBHOOK_SHARE } from './settings';
 import { type Operation, readSpec, type Spec, schemaViolation } from './spec';
-import { postReportSection, seededShuffle, Tally } from './tally';
+import { describeLogCounts, postReportSection, seededShuffle, Tally } from './tally';
 
 const settings = fuzzSettings();
 const DB_PASSWORD = `fuzz-db-pw-${Math.abs(settings.seed).toString(36)}x7Q`;
@@ -328,11 +328,7 @@ function routesMarkdown(
     'no row written by a rejected request or a read; 401 without a key and 403 with a wrong one on every',
     '`/admin/v1` request; and, once auth passed, 400 for forged cursors, extreme dates and values breaking the',
     'documented schema, 413 over 1 MiB, 415 for a non-JSON body, 405 for an undocumented method.',
-    `Log lines during the run: ${
-      Object.entries(logCounts)
-        .map(([l, n]) => `${l} ${n}`)
-        .join(', ') || 'none'
-    }.`,
+    `Log lines during the run: ${describeLogCounts(logCounts)}.`,
     '',
     '### Totals by auth state and mutation kind',
     '',

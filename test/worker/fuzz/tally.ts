@@ -27,6 +27,27 @@ interface FailureClass {
 
 const SAMPLES_PER_CLASS = 2;
 
+/** A row of the tally before anything was counted in it. */
+function emptyRow(cells: string[]): Row {
+  return {
+    cells,
+    tried: 0,
+    byClass: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, unsent: 0 },
+    statuses: new Map(),
+    extra: new Map(),
+    violations: 0,
+  };
+}
+
+/** "warn 1, error 3", or "none": the log lines a run produced, for the report. */
+export function describeLogCounts(logCounts: Record<string, number>): string {
+  return (
+    Object.entries(logCounts)
+      .map(([level, n]) => `${level} ${n}`)
+      .join(', ') || 'none'
+  );
+}
+
 export class Tally {
   readonly rows = new Map<string, Row>();
   readonly failures = new Map<string, FailureClass>();
@@ -45,14 +66,7 @@ export class Tally {
     const key = cells.join('\u0001');
     let row = this.rows.get(key);
     if (!row) {
-      row = {
-        cells,
-        tried: 0,
-        byClass: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, unsent: 0 },
-        statuses: new Map(),
-        extra: new Map(),
-        violations: 0,
-      };
+      row = emptyRow(cells);
       this.rows.set(key, row);
     }
     row.tried++;
@@ -137,14 +151,7 @@ export class Tally {
       const key = cells.join('\u0001');
       let s = summary.rows.get(key);
       if (!s) {
-        s = {
-          cells,
-          tried: 0,
-          byClass: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, unsent: 0 },
-          statuses: new Map(),
-          extra: new Map(),
-          violations: 0,
-        };
+        s = emptyRow(cells);
         summary.rows.set(key, s);
       }
       s.tried += r.tried;

@@ -37,7 +37,7 @@ import {
 } from './exchange';
 import { cellSeed, fuzzSettings, WEBHOOK_SHARE } from './settings';
 import { readSpec } from './spec';
-import { postReportSection, Tally } from './tally';
+import { describeLogCounts, postReportSection, Tally } from './tally';
 import { base64Utf8, isWellFormed } from './values';
 import { buildBody, describeMutations, type WebhookPlan, webhookPlan } from './webhook-cases';
 
@@ -236,11 +236,7 @@ function webhooksMarkdown(tally: Tally, logCounts: Record<string, number>): stri
     'redelivery adds no row; integers beyond 2^53 keep their digits in what is stored; an unmutated event is processed. Allowed exceptions, answered 4xx with nothing written',
     '(or recorded, 2xx): a boolean livemode contradicting the environment (misrouted delivery) and a body that is',
     'not JSON at all (no id to record it under). A missing or non-boolean livemode is not an exception.',
-    `Log lines during the run: ${
-      Object.entries(logCounts)
-        .map(([l, n]) => `${l} ${n}`)
-        .join(', ') || 'none'
-    }.`,
+    `Log lines during the run: ${describeLogCounts(logCounts)}.`,
     '',
     tally.markdown(['recorded', 'not recorded']),
     '',

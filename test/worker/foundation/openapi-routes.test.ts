@@ -35,8 +35,9 @@ function expectedAdditions(key: string): string[] {
 }
 
 describe('OpenAPI document across the refactor', () => {
-  it('has the same operations as before', async () => {
-    expect(Object.keys(await operations()).sort()).toEqual(Object.keys(before).sort());
+  it('keeps every operation it had before (later issues only add operations)', async () => {
+    const now = Object.keys(await operations());
+    expect(Object.keys(before).filter((key) => !now.includes(key))).toEqual([]);
   });
 
   it("keeps every operation's statuses, adding only the documented hardening ones", async () => {

@@ -505,3 +505,41 @@ export const outbox = paywire.table(
     index('outbox_pending_idx').on(t.environment, t.processedAt, t.availableAt),
   ],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Admin write idempotency
+
+/**
+ * One row per `Idempotency-Key` an admin write (catalog create/update/archive) was sent with:
+ * the hash of the request it was first used for and, once Stripe answered, the response. A
+ * retry with the same key and body answers the stored response without calling Stripe; another
+ * body is a 409, even after Stripe's own 24 h idempotency window.
+ */
+export const idempotencyKeys = paywire.table(
+  'idempotency_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    environment: environmentColumn(),
+    key: text('key').notNull(),
+    /** e.g. product.create, price.archive */
+    operation: text('operation').notNull(),
+    /** sha-256 of operation, target and the validated body */
+    requestHash: text('request_hash').notNull(),
+    /** the key sent to Stripe (derived from `key`, never the caller's text itself) */
+    stripeIdempotencyKey: text('stripe_idempotency_key').notNull(),
+    /** the Stripe account the key was used with */
+    accountId: text('account_id').notNull(),
+    /** pending (Stripe not answered yet, or failed) | completed */
+    status: text('status').notNull().default('pending'),
+    responseStatus: integer('response_status'),
+    response: jsonb('response'),
+    stripeObjectId: text('stripe_object_id'),
+    completedAt: tz('completed_at'),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('idempotency_keys', t.environment),
+    uniqueIndex('idempotency_keys_env_key_uq').on(t.environment, t.key),
+    check('idempotency_keys_status_check', sql`${t.status} in ('pending', 'completed')`),
+  ],
+);

@@ -148,6 +148,43 @@ export const syncRuns = paywire.table(
   ],
 );
 
+/**
+ * One row per environment: who holds the sync lease and until when. Taken atomically with an
+ * upsert that only succeeds when the lease is free or expired (docs/sync.md), so two cron
+ * invocations or a cron tick and `POST /sync` never run a pass of one environment at once.
+ */
+export const syncLeases = paywire.table(
+  'sync_leases',
+  {
+    environment: environmentColumn().primaryKey(),
+    holder: text('holder').notNull(),
+    runId: uuid('run_id'),
+    leaseUntil: tz('lease_until').notNull(),
+    ...timestamps(),
+  },
+  (t) => [envCheck('sync_leases', t.environment)],
+);
+
+/**
+ * Stripe ids a sync run has listed, per resource: after the last page, rows whose id the run
+ * did not see are gone from Stripe and get tombstoned. Survives slices (the run resumes on a
+ * later tick); deleted when the resource's sweep runs.
+ */
+export const syncSeen = paywire.table(
+  'sync_seen',
+  {
+    environment: environmentColumn(),
+    runId: uuid('run_id').notNull(),
+    resource: text('resource').notNull(),
+    stripeId: text('stripe_id').notNull(),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('sync_seen', t.environment),
+    primaryKey({ columns: [t.runId, t.resource, t.stripeId] }),
+  ],
+);
+
 export const auditLog = paywire.table(
   'audit_log',
   {

@@ -2,8 +2,10 @@ import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { adminAuth } from './auth/admin';
+import { userAuth } from './auth/user';
 import { AppError } from './errors';
 import type { App, AppEnv } from './http/context';
+import { runtimeCors } from './http/cors';
 import { methodNotAllowed, renderError, validationError } from './http/error-handler';
 import { refuseUnstorableUrl, requireJsonBody } from './http/input';
 import { ErrorBody } from './http/openapi';
@@ -28,8 +30,12 @@ export function createApp(): App {
   });
   app.use('*', requestContext);
   app.use('/admin/v1/*', adminAuth);
+  // Runtime API: CORS answers preflights before auth (browsers send them without the token).
+  app.use('/v1/*', runtimeCors);
+  app.use('/v1/*', userAuth);
   app.use('*', refuseUnstorableUrl);
   app.use('/admin/v1/*', requireJsonBody);
+  app.use('/v1/*', requireJsonBody);
   // Counts bytes as they stream in: a chunked body is cut off at the limit without reading the rest.
   app.use(
     '*',

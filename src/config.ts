@@ -25,6 +25,22 @@ const webhookSecrets = z
     /^\s*whsec_[A-Za-z0-9_]+\s*(,\s*whsec_[A-Za-z0-9_]+\s*)*$/,
     'must be whsec_… secrets, comma separated',
   );
+/** "https://app.example.com, http://localhost:5173" or "*": browser origins of the runtime API */
+const allowedOrigins = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^(\*|https?:\/\/[^/\s,]+)$/, 'must be origins (scheme://host[:port]), comma separated, or *'),
+    ),
+  );
 const encryptionKey = z.string().superRefine((value, ctx) => {
   try {
     parseKeyringSpec(value);
@@ -41,6 +57,8 @@ export const ConfigSchema = z.object({
   JWT_JWKS_URL: optional(httpUrl),
   JWT_ISSUER: optional(z.string().max(500)),
   JWT_AUDIENCE: optional(z.string().max(500)),
+  /** browser origins allowed to call the runtime API (/v1/*), comma separated, or *; empty = none */
+  PAYWIRE_ALLOWED_ORIGINS: optional(allowedOrigins),
   /** signing secrets of hand-made webhook endpoints, comma separated (the managed one is stored) */
   STRIPE_WEBHOOK_SECRET_TEST: optional(webhookSecrets),
   STRIPE_WEBHOOK_SECRET_LIVE: optional(webhookSecrets),

@@ -1,6 +1,7 @@
 import type { App } from '../http/context';
 import { registerAdminRoutes } from './admin';
 import { registerEventRoutes } from './events';
+import { registerRuntimeRoutes } from './runtime';
 import * as getHealthz from './system/get-healthz';
 import * as postStripeWebhook from './webhooks/post-stripe-webhook';
 
@@ -10,4 +11,5 @@ export function registerRoutes(app: App) {
   postStripeWebhook.register(app);
   registerEventRoutes(app);
   registerAdminRoutes(app);
+  registerRuntimeRoutes(app);
 }

@@ -12,6 +12,8 @@ export type Actor =
   | { kind: 'admin'; id: 'admin' }
   | { kind: 'stripe'; id: 'stripe' }
   | { kind: 'system'; id: string }
+  /** an end user of the runtime API: the JWT `sub` */
+  | { kind: 'user'; id: string }
   | { kind: 'anonymous'; id: 'anonymous' };
 
 export const ANONYMOUS: Actor = { kind: 'anonymous', id: 'anonymous' };

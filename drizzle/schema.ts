@@ -382,6 +382,29 @@ export const checkoutSessions = paywire.table(
   ],
 );
 
+/**
+ * One row while a subject's first Stripe customer is being created: the unique claim that makes
+ * concurrent first checkouts of one subject create exactly ONE customer. The first request to
+ * insert it creates the customer (Stripe idempotency key from `token`) and deletes the row with
+ * the mapping; the others wait for the mapping. A claim older than 30 s (its holder died) is
+ * taken over with the same token, so a customer Stripe did create is returned, not duplicated.
+ */
+export const customerClaims = paywire.table(
+  'customer_claims',
+  {
+    environment: environmentColumn(),
+    subjectType: text('subject_type').notNull(),
+    subjectId: text('subject_id').notNull(),
+    token: uuid('token').notNull().defaultRandom(),
+    claimedAt: tz('claimed_at').notNull().defaultNow(),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('customer_claims', t.environment),
+    primaryKey({ columns: [t.environment, t.subjectType, t.subjectId] }),
+  ],
+);
+
 export const portalSessions = paywire.table(
   'portal_sessions',
   {

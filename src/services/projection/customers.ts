@@ -1,11 +1,33 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { customerMappings, customers, type Environment } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
-import { eventKey, recencyValues, TYPE_RANK_DELETED } from './recency';
-import { metadataOf, num, str } from './stripe-object';
+import { eventKey, type RecencyKey, recencyValues, TYPE_RANK_DELETED } from './recency';
+import { metadataOf, num, type StripeObject, str } from './stripe-object';
 import { type Subject, subjectFromMetadata } from './subjects';
 import type { ProjectionInput, Statement } from './types';
 import { upsertProjected } from './upsert';
+
+export const CUSTOMER_COLUMNS = ['email', 'name', 'metadata', 'stripeCreated', 'raw'] as const;
+
+/** A customers row from a Stripe customer (a webhook's data.object or an API read). */
+export function customerRow(
+  environment: Environment,
+  object: StripeObject,
+  key: RecencyKey,
+  deletedAt: Date | null = null,
+): typeof customers.$inferInsert {
+  return {
+    environment,
+    stripeCustomerId: str(object, 'id')!,
+    email: str(object, 'email'),
+    name: str(object, 'name'),
+    metadata: metadataOf(object),
+    stripeCreated: num(object, 'created'),
+    raw: object,
+    ...recencyValues(key),
+    deletedAt,
+  };
+}
 
 /** customer.created|updated|deleted, plus the subject mapping carried in its metadata. */
 export function projectCustomer(input: ProjectionInput): Statement[] {
@@ -17,18 +39,8 @@ export function projectCustomer(input: ProjectionInput): Statement[] {
     upsertProjected(db, customers, {
       target: [customers.environment, customers.stripeCustomerId],
       deletion: deleted,
-      values: {
-        environment,
-        stripeCustomerId,
-        email: str(object, 'email'),
-        name: str(object, 'name'),
-        metadata: metadataOf(object),
-        stripeCreated: num(object, 'created'),
-        raw: object,
-        ...recencyValues(key),
-        deletedAt: deleted ? new Date(event.created * 1000) : null,
-      },
-      copy: ['email', 'name', 'metadata', 'stripeCreated', 'raw'],
+      values: customerRow(environment, object, key, deleted ? new Date(event.created * 1000) : null),
+      copy: CUSTOMER_COLUMNS,
     }),
   ];
   const subject = subjectFromMetadata(object);

@@ -1,7 +1,7 @@
 import { and, eq, notInArray, sql } from 'drizzle-orm';
-import { subscriptionItems, subscriptions } from '../../../drizzle/schema';
+import { type Environment, subscriptionItems, subscriptions } from '../../../drizzle/schema';
 import { mapCustomer } from './customers';
-import { eventKey, keyNewerThanRow, rankOf, recencyValues } from './recency';
+import { eventKey, keyNewerThanRow, type RecencyKey, rankOf, recencyValues } from './recency';
 import {
   bool,
   idOf,
@@ -33,7 +33,7 @@ const STATUS_RANK: Record<string, number> = {
   canceled: 9,
 };
 
-const SUBSCRIPTION_COLUMNS = [
+export const SUBSCRIPTION_COLUMNS = [
   'stripeCustomerId',
   'status',
   'cancelAtPeriodEnd',
@@ -52,7 +52,7 @@ const SUBSCRIPTION_COLUMNS = [
   'raw',
 ] as const;
 
-const ITEM_COLUMNS = [
+export const ITEM_COLUMNS = [
   'stripeSubscriptionId',
   'stripePriceId',
   'stripeProductId',
@@ -63,14 +63,16 @@ const ITEM_COLUMNS = [
   'raw',
 ] as const;
 
-/** customer.subscription.created|updated|deleted|paused|resumed|trial_will_end, with items. */
-export function projectSubscription(input: ProjectionInput): Statement[] {
-  const { db, environment, object } = input;
-  const status = str(object, 'status') ?? 'incomplete';
+/** Version signal of a subscription: its lifecycle status. */
+export const subscriptionRank = (object: StripeObject) =>
+  rankOf(str(object, 'status') ?? 'incomplete', STATUS_RANK);
+
+/** What the rows of a subscription and its items are built from. */
+export function subscriptionFacts(object: StripeObject, key: RecencyKey): SubscriptionFacts {
   const items = listData(object, 'items');
-  const subscription: SubscriptionFacts = {
-    key: eventKey(input.event, rankOf(status, STATUS_RANK)),
-    status,
+  return {
+    key,
+    status: str(object, 'status') ?? 'incomplete',
     stripeSubscriptionId: str(object, 'id')!,
     stripeCustomerId: idOf(object, 'customer') ?? '',
     items,
@@ -79,6 +81,12 @@ export function projectSubscription(input: ProjectionInput): Statement[] {
     periodEnd: num(items[0], 'current_period_end') ?? num(object, 'current_period_end'),
     subject: subjectFromMetadata(object),
   };
+}
+
+/** customer.subscription.created|updated|deleted|paused|resumed|trial_will_end, with items. */
+export function projectSubscription(input: ProjectionInput): Statement[] {
+  const { db, environment, object } = input;
+  const subscription = subscriptionFacts(object, eventKey(input.event, subscriptionRank(object)));
   const statements: Statement[] = [
     upsertSubscription(input, subscription),
     ...subscription.items.map((item) => upsertItem(input, subscription, item)),
@@ -90,8 +98,8 @@ export function projectSubscription(input: ProjectionInput): Statement[] {
   return statements;
 }
 
-interface SubscriptionFacts {
-  key: ReturnType<typeof eventKey>;
+export interface SubscriptionFacts {
+  key: RecencyKey;
   status: string;
   stripeSubscriptionId: string;
   stripeCustomerId: string;
@@ -101,38 +109,71 @@ interface SubscriptionFacts {
   subject: ReturnType<typeof subjectFromMetadata>;
 }
 
+/** A subscriptions row (a webhook's data.object or an API read). */
+export function subscriptionRow(
+  environment: Environment,
+  object: StripeObject,
+  s: SubscriptionFacts,
+): typeof subscriptions.$inferInsert {
+  return {
+    environment,
+    stripeSubscriptionId: s.stripeSubscriptionId,
+    stripeCustomerId: s.stripeCustomerId,
+    subjectType: s.subject?.subjectType ?? null,
+    subjectId: s.subject?.subjectId ?? null,
+    status: s.status,
+    cancelAtPeriodEnd: bool(object, 'cancel_at_period_end') ?? false,
+    cancelAt: toDate(num(object, 'cancel_at')),
+    canceledAt: toDate(num(object, 'canceled_at')),
+    endedAt: toDate(num(object, 'ended_at')),
+    trialStart: toDate(num(object, 'trial_start')),
+    trialEnd: toDate(num(object, 'trial_end')),
+    currentPeriodStart: toDate(s.periodStart),
+    currentPeriodEnd: toDate(s.periodEnd),
+    collectionMethod: str(object, 'collection_method'),
+    latestInvoiceId: idOf(object, 'latest_invoice'),
+    stripePriceId: idOf(s.items[0], 'price'),
+    metadata: metadataOf(object),
+    stripeCreated: num(object, 'created'),
+    raw: object,
+    ...recencyValues(s.key),
+  };
+}
+
+/** The subject is never lost: a state without it keeps the one already known. */
+export const SUBSCRIPTION_SUBJECT_MERGE = {
+  subjectType: sql`coalesce(excluded.subject_type, ${subscriptions.subjectType})`,
+  subjectId: sql`coalesce(excluded.subject_id, ${subscriptions.subjectId})`,
+};
+
 function upsertSubscription({ db, environment, object }: ProjectionInput, s: SubscriptionFacts): Statement {
   return upsertProjected(db, subscriptions, {
     target: [subscriptions.environment, subscriptions.stripeSubscriptionId],
-    values: {
-      environment,
-      stripeSubscriptionId: s.stripeSubscriptionId,
-      stripeCustomerId: s.stripeCustomerId,
-      subjectType: s.subject?.subjectType ?? null,
-      subjectId: s.subject?.subjectId ?? null,
-      status: s.status,
-      cancelAtPeriodEnd: bool(object, 'cancel_at_period_end') ?? false,
-      cancelAt: toDate(num(object, 'cancel_at')),
-      canceledAt: toDate(num(object, 'canceled_at')),
-      endedAt: toDate(num(object, 'ended_at')),
-      trialStart: toDate(num(object, 'trial_start')),
-      trialEnd: toDate(num(object, 'trial_end')),
-      currentPeriodStart: toDate(s.periodStart),
-      currentPeriodEnd: toDate(s.periodEnd),
-      collectionMethod: str(object, 'collection_method'),
-      latestInvoiceId: idOf(object, 'latest_invoice'),
-      stripePriceId: idOf(s.items[0], 'price'),
-      metadata: metadataOf(object),
-      stripeCreated: num(object, 'created'),
-      raw: object,
-      ...recencyValues(s.key),
-    },
+    values: subscriptionRow(environment, object, s),
     copy: SUBSCRIPTION_COLUMNS,
-    merge: {
-      subjectType: sql`coalesce(excluded.subject_type, ${subscriptions.subjectType})`,
-      subjectId: sql`coalesce(excluded.subject_id, ${subscriptions.subjectId})`,
-    },
+    merge: SUBSCRIPTION_SUBJECT_MERGE,
   });
+}
+
+/** A subscription_items row; items carry the key of their subscription's state. */
+export function itemRow(
+  environment: Environment,
+  s: SubscriptionFacts,
+  item: StripeObject,
+): typeof subscriptionItems.$inferInsert {
+  return {
+    environment,
+    stripeSubscriptionItemId: str(item, 'id')!,
+    stripeSubscriptionId: s.stripeSubscriptionId,
+    stripePriceId: idOf(item, 'price'),
+    stripeProductId: idOf(obj(item, 'price'), 'product'),
+    quantity: num(item, 'quantity'),
+    currentPeriodStart: toDate(num(item, 'current_period_start') ?? s.periodStart),
+    currentPeriodEnd: toDate(num(item, 'current_period_end') ?? s.periodEnd),
+    metadata: metadataOf(item),
+    raw: item,
+    ...recencyValues(s.key),
+  };
 }
 
 function upsertItem(
@@ -142,19 +183,7 @@ function upsertItem(
 ): Statement {
   return upsertProjected(db, subscriptionItems, {
     target: [subscriptionItems.environment, subscriptionItems.stripeSubscriptionItemId],
-    values: {
-      environment,
-      stripeSubscriptionItemId: str(item, 'id')!,
-      stripeSubscriptionId: s.stripeSubscriptionId,
-      stripePriceId: idOf(item, 'price'),
-      stripeProductId: idOf(obj(item, 'price'), 'product'),
-      quantity: num(item, 'quantity'),
-      currentPeriodStart: toDate(num(item, 'current_period_start') ?? s.periodStart),
-      currentPeriodEnd: toDate(num(item, 'current_period_end') ?? s.periodEnd),
-      metadata: metadataOf(item),
-      raw: item,
-      ...recencyValues(s.key),
-    },
+    values: itemRow(environment, s, item),
     copy: ITEM_COLUMNS,
   });
 }

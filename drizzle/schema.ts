@@ -149,7 +149,8 @@ export const syncRuns = paywire.table(
 );
 
 /**
- * One row per environment: who holds the sync lease and until when. Taken atomically with an
+ * One row per environment: who holds the sync lease and until when (and how far missed events
+ * were checked). The lease is taken atomically with an
  * upsert that only succeeds when the lease is free or expired (docs/sync.md), so two cron
  * invocations or a cron tick and `POST /sync` never run a pass of one environment at once.
  */
@@ -160,6 +161,11 @@ export const syncLeases = paywire.table(
     holder: text('holder').notNull(),
     runId: uuid('run_id'),
     leaseUntil: tz('lease_until').notNull(),
+    /**
+     * Missed-event catch-up progress: `until` = events created up to this second were checked;
+     * `pending` = the window being paged when a tick ran out of time (resumed next tick).
+     */
+    catchUp: jsonb('catch_up').notNull().default({}),
     ...timestamps(),
   },
   (t) => [envCheck('sync_leases', t.environment)],

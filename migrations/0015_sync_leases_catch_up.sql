@@ -1,0 +1,1 @@
+ALTER TABLE "paywire"."sync_leases" ADD COLUMN "catch_up" jsonb DEFAULT '{}'::jsonb NOT NULL;

@@ -68,6 +68,10 @@ export const ConfigSchema = z.object({
   NEON_FETCH_ENDPOINT: optional(httpUrl),
   /** local development only: the Stripe API base URL (the emulator) */
   STRIPE_API_BASE: optional(httpUrl),
+  /** wall time one sync slice may use per environment and tick, in ms (docs/sync.md); default 25000 */
+  SYNC_SLICE_BUDGET_MS: optional(z.coerce.number().int().min(1).max(600_000)),
+  /** minutes between periodic repair passes of an environment (docs/sync.md); default 360 */
+  SYNC_REPAIR_INTERVAL_MINUTES: optional(z.coerce.number().int().min(0).max(525_600)),
   LOG_LEVEL: z.preprocess(unset, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
 });
 

@@ -1,0 +1,21 @@
+/**
+ * `paywire/sdk`: typed clients for Paywire's HTTP API, for browsers, Workers and Node 18+
+ * (fetch only, no Node built-ins). Every call resolves to `{ data, error }` and never throws.
+ * See docs/sdk.md.
+ */
+export {
+  type AdminPaths,
+  createPaywireAdminClient,
+  type PaywireAdminClient,
+  type PaywireAdminClientOptions,
+} from './admin-client';
+export type { components, paths } from './openapi';
+export type {
+  ApiError,
+  ClientError,
+  ClientErrorCode,
+  PaywireError,
+  PaywireResult,
+} from './result';
+export type { FetchFunction, SettledClient, SettledMethod } from './settled-client';
+export type * from './types';

@@ -1,5 +1,12 @@
 import type Stripe from 'stripe';
 import type { Ctx } from './context';
+import {
+  activeSubscriptionDiscount,
+  afterDiscountUsed,
+  createSubscriptionDiscount,
+  type DiscountTarget,
+  discountShares,
+} from './discounts';
 import { invalidRequest } from './errors';
 import { emitEvent, previousAttributes, updateWithEvent } from './events';
 import { newId } from './ids';
@@ -258,10 +265,41 @@ function invoiceLines(ctx: Ctx, invoiceId: string, input: InvoiceInput): Stripe.
   ];
 }
 
+/**
+ * The subscription's discount on these lines: each discountable line's `discount_amounts`, and
+ * the invoice's `discounts` / `total_discount_amounts` (https://docs.stripe.com/api/invoices/object).
+ */
+function discountInvoiceLines(
+  ctx: Ctx,
+  lines: Stripe.InvoiceLineItem[],
+  input: InvoiceInput,
+): Pick<Stripe.Invoice, 'discounts' | 'total_discount_amounts'> & { amount: number } {
+  const applied = input.subscription ? activeSubscriptionDiscount(ctx.book, input.subscription) : undefined;
+  if (!applied) return { discounts: [], total_discount_amounts: [], amount: 0 };
+  const target: DiscountTarget = {
+    currency: input.currency,
+    customer: input.customer.id,
+    lines: lines.map((l) => ({
+      amount: l.discountable ? l.amount : 0,
+      product: l.pricing?.price_details?.product ?? '',
+    })),
+  };
+  const shares = discountShares(applied.coupon, target);
+  const discount = applied.discount.id;
+  lines.forEach((l, i) => {
+    l.discounts = [discount];
+    l.discount_amounts = [{ amount: shares[i] ?? 0, discount }];
+  });
+  const amount = shares.reduce((sum, a) => sum + a, 0);
+  return { discounts: [discount], total_discount_amounts: [{ amount, discount }], amount };
+}
+
 export function buildInvoice(ctx: Ctx, input: InvoiceInput): Stripe.Invoice {
   const id = newId('invoice');
   const lines = invoiceLines(ctx, id, input);
-  const total = lines.reduce((sum, l) => sum + l.amount, 0);
+  const subtotal = lines.reduce((sum, l) => sum + l.amount, 0);
+  const discounted = discountInvoiceLines(ctx, lines, input);
+  const total = subtotal - discounted.amount;
   // A negative total (a downgrade's credit) is not charged; Stripe moves it to the customer's
   // balance, which the emulator does not model.
   const due = Math.max(0, total);
@@ -292,7 +330,7 @@ export function buildInvoice(ctx: Ctx, input: InvoiceInput): Stripe.Invoice {
     default_source: null,
     default_tax_rates: [],
     description: input.description ?? null,
-    discounts: [],
+    discounts: discounted.discounts,
     due_date: null,
     effective_at: null,
     ending_balance: null,
@@ -323,11 +361,11 @@ export function buildInvoice(ctx: Ctx, input: InvoiceInput): Stripe.Invoice {
     statement_descriptor: null,
     status: 'draft',
     status_transitions: { finalized_at: null, marked_uncollectible_at: null, paid_at: null, voided_at: null },
-    subtotal: total,
-    subtotal_excluding_tax: total,
+    subtotal,
+    subtotal_excluding_tax: subtotal,
     test_clock: null,
     total,
-    total_discount_amounts: [],
+    total_discount_amounts: discounted.total_discount_amounts,
     total_excluding_tax: total,
     total_pretax_credit_amounts: [],
     total_taxes: [],
@@ -341,6 +379,9 @@ export function createInvoice(ctx: Ctx, input: InvoiceInput): Stripe.Invoice {
     input.invoiceItems ?? pendingInvoiceItems(ctx.book, input.customer.id, input.subscription?.id ?? null);
   const invoice = ctx.book.invoices.insert(buildInvoice(ctx, { ...input, invoiceItems }));
   for (const ii of invoiceItems) ii.invoice = invoice.id;
+  const used = invoice.total_discount_amounts?.[0];
+  const discount = used && ctx.book.discounts.get(used.discount as string);
+  if (input.subscription && discount) afterDiscountUsed(ctx.book, input.subscription, discount, used.amount);
   emitEvent(ctx, 'invoice.created', invoice);
   return invoice;
 }
@@ -589,6 +630,8 @@ export interface SubscriptionInput {
   trialEnd?: number | undefined;
   defaultPaymentMethod?: string | null | undefined;
   cancelAtPeriodEnd?: boolean | undefined;
+  /** A coupon (from a checkout session's discount or promotion code) its invoices apply. */
+  discount?: { coupon: string; promotionCode: string | null; checkoutSession: string | null } | undefined;
 }
 
 function buildItem(
@@ -715,6 +758,14 @@ function buildSubscription(ctx: Ctx, input: SubscriptionInput): Stripe.Subscript
     trial_start: trial?.start ?? null,
   };
   if (input.cancelAtPeriodEnd) requestCancellationAtPeriodEnd(sub, now);
+  if (input.discount) {
+    const discount = createSubscriptionDiscount(ctx, {
+      ...input.discount,
+      customer: input.customer.id,
+      subscription: id,
+    });
+    sub.discounts = [discount.id];
+  }
   ctx.book.subscriptions.insert(sub);
   for (const item of items) ctx.book.subscriptionItems.insert(item);
   ctx.book.subscriptionState.set(id, { trialWillEndSent: false });

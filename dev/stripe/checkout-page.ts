@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { cancelSubscriptionNow, currentPeriodEnd } from './billing';
-import { type CheckoutPaymentMethod, completeCheckoutSession } from './checkout';
+import { applyPromotionCodeToSession, type CheckoutPaymentMethod, completeCheckoutSession } from './checkout';
 import { AUTOMATIC, type Ctx, makeCtx } from './context';
 import type { Emulator } from './emulator';
 import { StripeApiError } from './errors';
@@ -87,6 +87,7 @@ function checkoutPage(book: Book, session: Stripe.Checkout.Session, error?: stri
       money(session.amount_total, session.currency),
     )}</strong></td></tr></table></div>
 ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
+${promotionCodeForm(session)}
 <form method="post">
 <label for="email">Email</label><input id="email" name="email" type="email" value="${escapeHtml(email)}" required>
 <label for="name">Name on card</label><input id="name" name="name" value="${escapeHtml(customer?.name ?? 'Jenny Rosen')}">
@@ -101,6 +102,18 @@ ${session.mode === 'payment' ? '<option value="async">Bank debit — settles lat
 </form>
 ${session.cancel_url ? `<p><a href="${escapeHtml(session.cancel_url)}">Cancel and go back</a></p>` : ''}`,
   );
+}
+
+/** The "Add promotion code" box of sessions created with `allow_promotion_codes=true`. */
+function promotionCodeForm(session: Stripe.Checkout.Session): string {
+  if (!session.allow_promotion_codes) return '';
+  const off = session.total_details?.amount_discount ?? 0;
+  const applied = session.discounts?.length
+    ? `<p class="muted">Discount applied: −${escapeHtml(money(off, session.currency))}</p>`
+    : '';
+  return `${applied}<form method="post"><input type="hidden" name="action" value="apply_promotion_code">
+<label for="promotion_code">Promotion code</label><input id="promotion_code" name="promotion_code">
+<button type="submit">Apply</button></form>`;
 }
 
 function successUrl(session: Stripe.Checkout.Session): string {
@@ -160,6 +173,15 @@ function hostedCheckout(
   if (!book || !session) return html('Checkout', '<h1>Checkout Session not found.</h1>', 404);
   if (method === 'GET') return checkoutPage(book, session);
   if (method !== 'POST') return undefined;
+  if (form.get('action') === 'apply_promotion_code') {
+    try {
+      applyPromotionCodeToSession(book, session, form.get('promotion_code') ?? '');
+    } catch (err) {
+      if (err instanceof StripeApiError) return checkoutPage(book, session, err.message);
+      throw err;
+    }
+    return checkoutPage(book, session);
+  }
   const ctx = makeCtx(book, emulator, AUTOMATIC);
   const card = (form.get('card') ?? 'card_ok') as CheckoutPaymentMethod;
   try {
@@ -169,6 +191,7 @@ function hostedCheckout(
         : 'card_ok',
       email: form.get('email') || null,
       name: form.get('name') || null,
+      promotionCode: form.get('promotion_code') || null,
     });
     if (result.outcome === 'failed')
       return checkoutPage(book, session, result.error?.message ?? 'Your card was declined.');

@@ -3,10 +3,11 @@ import { startSubscription } from './billing';
 import { attachPaymentMethod, buildPaymentMethod, TEST_PAYMENT_METHODS } from './cards';
 import type { Ctx } from './context';
 import { createCustomer } from './customers';
+import { type DiscountTarget, discountShares, findPromotionCode, redeem } from './discounts';
 import { invalidRequest } from './errors';
 import { emitEvent, previousAttributes } from './events';
 import { confirmPaymentIntent, createPaymentIntent, settleProcessingIntent } from './payments';
-import { type CardBehavior, type CheckoutSessionInputs, clone } from './store';
+import { type Book, type CardBehavior, type CheckoutSessionInputs, clone } from './store';
 
 /**
  * What happens to a Checkout Session after it was created: the customer pays (or fails to) on
@@ -36,6 +37,78 @@ export function customerDetails(
     tax_exempt: 'none',
     tax_ids: [],
   };
+}
+
+/** What a coupon on this session could reduce: its line items' subtotals. */
+export function sessionDiscountTarget(book: Book, session: Stripe.Checkout.Session): DiscountTarget {
+  return {
+    currency: session.currency ?? 'usd',
+    customer: (session.customer as string | null) ?? null,
+    lines: (book.sessionLineItems.get(session.id) ?? []).map((li) => ({
+      amount: li.amount_subtotal,
+      product: (li.price?.product as string | undefined) ?? '',
+    })),
+  };
+}
+
+/**
+ * Puts one coupon (or promotion code) on a session: its line items' `amount_discount`, the
+ * session's `discounts`, `amount_total` and `total_details.amount_discount`. A trialing
+ * subscription session is due $0 today, so nothing comes off now; the subscription gets the
+ * discount for its first paid invoice.
+ */
+export function applySessionDiscount(
+  book: Book,
+  session: Stripe.Checkout.Session,
+  coupon: Stripe.Coupon,
+  promotionCode: Stripe.PromotionCode | null,
+): void {
+  const items = book.sessionLineItems.get(session.id) ?? [];
+  const trialing = book.checkoutSessionInputs.get(session.id)?.subscriptionData?.trialEnd !== undefined;
+  const shares = trialing ? items.map(() => 0) : discountShares(coupon, sessionDiscountTarget(book, session));
+  items.forEach((li, i) => {
+    li.amount_discount = shares[i] ?? 0;
+    li.amount_total = li.amount_subtotal - li.amount_discount;
+  });
+  const off = shares.reduce((sum, a) => sum + a, 0);
+  session.discounts = [{ coupon: coupon.id, promotion_code: promotionCode?.id ?? null }];
+  session.amount_total = (session.amount_subtotal ?? 0) - off;
+  session.total_details = {
+    amount_discount: off,
+    amount_shipping: session.total_details?.amount_shipping ?? 0,
+    amount_tax: session.total_details?.amount_tax ?? 0,
+  };
+}
+
+/**
+ * A code the customer typed on the hosted page (or passed to the complete control): only
+ * sessions created with `allow_promotion_codes=true` take one.
+ */
+export function applyPromotionCodeToSession(
+  book: Book,
+  session: Stripe.Checkout.Session,
+  code: string,
+): void {
+  requireOpen(session);
+  if (!session.allow_promotion_codes) {
+    throw invalidRequest(
+      'This Checkout Session does not accept promotion codes (create it with `allow_promotion_codes=true`).',
+      'promotion_code',
+    );
+  }
+  const { promo, coupon } = findPromotionCode(book, code, sessionDiscountTarget(book, session));
+  applySessionDiscount(book, session, coupon, promo);
+}
+
+/** The coupon and promotion code on a session, if any. */
+function sessionDiscount(
+  session: Stripe.Checkout.Session,
+): { coupon: string; promotionCode: string | null } | undefined {
+  const d = session.discounts?.[0];
+  if (!d?.coupon) return undefined;
+  const coupon = typeof d.coupon === 'string' ? d.coupon : d.coupon.id;
+  const promo = d.promotion_code;
+  return { coupon, promotionCode: promo ? (typeof promo === 'string' ? promo : promo.id) : null };
 }
 
 export interface CheckoutCompletion {
@@ -78,10 +151,16 @@ interface Payer {
 export function completeCheckoutSession(
   ctx: Ctx,
   session: Stripe.Checkout.Session,
-  opts: { paymentMethod?: CheckoutPaymentMethod; email?: string | null; name?: string | null } = {},
+  opts: {
+    paymentMethod?: CheckoutPaymentMethod;
+    email?: string | null;
+    name?: string | null;
+    promotionCode?: string | null;
+  } = {},
 ): CheckoutCompletion {
   requireOpen(session);
   const { book } = ctx;
+  if (opts.promotionCode) applyPromotionCodeToSession(book, session, opts.promotionCode);
   const existing = session.customer ? book.customers.get(session.customer as string) : undefined;
   const payer: Payer = {
     method: opts.paymentMethod ?? 'card_ok',
@@ -139,11 +218,13 @@ function completeSubscriptionCheckout(
     price: book.prices.require(li.price!.id, 'price'),
     quantity: li.quantity ?? 1,
   }));
+  const discount = sessionDiscount(session);
   const started = startSubscription(
     ctx,
     {
       customer,
       items,
+      discount: discount && { ...discount, checkoutSession: session.id },
       metadata: inputs?.subscriptionData?.metadata,
       description: inputs?.subscriptionData?.description,
       trialEnd: inputs?.subscriptionData?.trialEnd,
@@ -152,6 +233,7 @@ function completeSubscriptionCheckout(
     { pay: true, paymentMethod: pm },
   );
   const paid = started.payment?.status === 'paid';
+  if (discount) redeem(book, discount.coupon, discount.promotionCode);
   session.customer = customer.id;
   session.customer_details = customerDetails(customer.email, customer.name ?? null);
   session.collected_information = { business_name: null, individual_name: null, shipping_details: null };
@@ -215,6 +297,8 @@ function completePaymentCheckout(
     };
     return result;
   }
+  const discount = sessionDiscount(session);
+  if (discount) redeem(book, discount.coupon, discount.promotionCode);
   session.customer = customer?.id ?? null;
   session.customer_details = customerDetails(email, name);
   session.collected_information = { business_name: null, individual_name: null, shipping_details: null };

@@ -200,7 +200,13 @@ function scenarioControl(call: ControlCall) {
   return {
     completeCheckout: (
       sessionId: string,
-      input: { payment_method?: CheckoutPaymentMethod; email?: string; name?: string } = {},
+      input: {
+        payment_method?: CheckoutPaymentMethod;
+        email?: string;
+        name?: string;
+        /** A code typed on the page (the session needs `allow_promotion_codes`). */
+        promotion_code?: string;
+      } = {},
     ) =>
       call<CheckoutCompletionResult>(
         'POST',

@@ -130,6 +130,7 @@ function checkoutRoute(kind: 'complete' | 'fail'): ControlHandler {
       paymentMethod: pm,
       email: str(req.body, 'email') ?? null,
       name: str(req.body, 'name') ?? null,
+      promotionCode: str(req.body, 'promotion_code') ?? null,
     });
     return {
       body: {

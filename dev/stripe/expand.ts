@@ -49,6 +49,12 @@ function expandAt(book: Book, node: unknown, segments: string[], path: string): 
     if (head === 'id' || !objectTypeForId(id)) throw cannotExpand(path);
     const found = findById(book, id);
     if (found) obj[head] = clone(found);
+  } else if (rest.length === 0 && Array.isArray(obj[head])) {
+    // A list of ids (a subscription's `discounts`) expands element by element.
+    obj[head] = (obj[head] as unknown[]).map((v) => {
+      const found = typeof v === 'string' && objectTypeForId(v) ? findById(book, v) : undefined;
+      return found ? clone(found) : v;
+    });
   } else if (rest.length === 0 && obj[head] !== null && typeof obj[head] === 'object') {
     // Already an object: expanding it is a no-op unless it is a plain hash (e.g. `metadata`).
     const inner = obj[head] as Record<string, unknown>;

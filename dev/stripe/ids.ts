@@ -51,6 +51,8 @@ const ID_SHAPES = {
   billing_portal_session: ['bps', 24],
   billing_portal_configuration: ['bpc', 24],
   line_item: ['li', 24],
+  promotion_code: ['promo', 24],
+  discount: ['di', 24],
   request: ['req', 14],
   delivery: ['whdel', 24],
   fault: ['fault', 10],
@@ -96,6 +98,8 @@ export const PREFIX_TO_OBJECT: Record<string, string> = {
   cs: 'checkout.session',
   bps: 'billing_portal.session',
   bpc: 'billing_portal.configuration',
+  promo: 'promotion_code',
+  di: 'discount',
 };
 
 export function objectTypeForId(id: string): string | undefined {

@@ -14,6 +14,10 @@ export const KNOWN_PARAMS = {
     'created customer customer_account customer_details ending_before expand limit payment_intent payment_link starting_after status subscription',
   CheckoutSessionUpdateParams:
     'collected_information expand line_items metadata payment_intent_data shipping_options',
+  CouponCreateParams:
+    'amount_off applies_to currency currency_options duration duration_in_months expand id max_redemptions metadata name percent_off redeem_by',
+  CouponListParams: 'created ending_before expand limit starting_after',
+  CouponUpdateParams: 'currency_options expand metadata name',
   CustomerCreateParams:
     'address balance business_name cash_balance description email expand individual_name invoice_prefix invoice_settings metadata name next_invoice_sequence payment_method phone preferred_locales shipping source tax tax_exempt tax_id_data test_clock validate',
   CustomerListParams: 'created email ending_before expand limit starting_after test_clock',
@@ -50,6 +54,11 @@ export const KNOWN_PARAMS = {
   ProductListParams: 'active created ending_before expand ids limit shippable starting_after type url',
   ProductUpdateParams:
     'active default_price description expand images marketing_features metadata name package_dimensions shippable statement_descriptor tax_code tax_details unit_label url',
+  PromotionCodeCreateParams:
+    'active code customer customer_account expand expires_at max_redemptions metadata promotion restrictions',
+  PromotionCodeListParams:
+    'active code coupon created customer customer_account ending_before expand limit starting_after',
+  PromotionCodeUpdateParams: 'active expand metadata restrictions',
   RefundCreateParams:
     'amount charge currency customer expand instructions_email metadata origin payment_intent reason refund_application_fee reverse_transfer',
   RefundListParams: 'charge created ending_before expand limit payment_intent starting_after',

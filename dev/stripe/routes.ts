@@ -3,6 +3,7 @@ import { accountRoutes } from './resources/account';
 import { billingPortalRoutes } from './resources/billing-portal';
 import { chargeRoutes } from './resources/charges';
 import { checkoutSessionRoutes } from './resources/checkout-sessions';
+import { couponRoutes } from './resources/coupons';
 import { customerRoutes } from './resources/customers';
 import { eventRoutes } from './resources/events';
 import { invoiceItemRoutes } from './resources/invoice-items';
@@ -11,6 +12,7 @@ import { paymentIntentRoutes } from './resources/payment-intents';
 import { paymentMethodRoutes } from './resources/payment-methods';
 import { priceRoutes } from './resources/prices';
 import { productRoutes } from './resources/products';
+import { promotionCodeRoutes } from './resources/promotion-codes';
 import { refundRoutes } from './resources/refunds';
 import { subscriptionRoutes } from './resources/subscriptions';
 import { webhookEndpointRoutes } from './resources/webhook-endpoints';
@@ -31,5 +33,7 @@ export const apiRoutes: ApiRoute[] = [
   ...chargeRoutes,
   ...refundRoutes,
   ...webhookEndpointRoutes,
+  ...couponRoutes,
+  ...promotionCodeRoutes,
   ...eventRoutes,
 ];

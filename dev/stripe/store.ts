@@ -180,6 +180,9 @@ export class Book {
   readonly paymentMethods: Collection<Stripe.PaymentMethod>;
   readonly balanceTransactions: Collection<Stripe.BalanceTransaction>;
   readonly webhookEndpoints: Collection<Stripe.WebhookEndpoint>;
+  readonly coupons: Collection<Stripe.Coupon>;
+  readonly promotionCodes: Collection<Stripe.PromotionCode>;
+  readonly discounts: Collection<Stripe.Discount>;
   readonly events: Collection<StoredEvent>;
 
   /** Checkout line items (Stripe returns them only via expand or the line_items endpoint). */
@@ -219,6 +222,9 @@ export class Book {
     this.paymentMethods = new Collection('payment_method', next);
     this.balanceTransactions = new Collection('balance_transaction', next);
     this.webhookEndpoints = new Collection('webhook_endpoint', next);
+    this.coupons = new Collection('coupon', next);
+    this.promotionCodes = new Collection('promotion_code', next);
+    this.discounts = new Collection('discount', next);
     this.events = new Collection('event', next);
   }
 
@@ -250,6 +256,9 @@ export class Book {
       payment_method: this.paymentMethods,
       balance_transaction: this.balanceTransactions,
       webhook_endpoint: this.webhookEndpoints,
+      coupon: this.coupons,
+      promotion_code: this.promotionCodes,
+      discount: this.discounts,
       event: this.events,
     } as unknown as Record<string, Collection<StripeObjectBase>>;
   }

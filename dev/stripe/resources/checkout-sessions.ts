@@ -1,8 +1,14 @@
 import type Stripe from 'stripe';
 import { type ApiRequest, type ApiRoute, pathParam, route } from '../api';
 import { buildPrice, buildProduct, currencyParam, recurringShape } from '../catalog';
-import { customerDetails, expireCheckoutSession } from '../checkout';
+import {
+  applySessionDiscount,
+  customerDetails,
+  expireCheckoutSession,
+  sessionDiscountTarget,
+} from '../checkout';
 import type { Ctx } from '../context';
+import { requireApplicableCoupon, requirePromotionCodeById } from '../discounts';
 import { invalidRequest, missingParam, noSuchResource } from '../errors';
 import { registerIncludable } from '../expand';
 import { newCheckoutSessionId, newId } from '../ids';
@@ -61,6 +67,7 @@ const createShape = {
   ui_mode: oneOf(['custom', 'embedded', 'hosted']),
   expires_at: timestamp(),
   allow_promotion_codes: bool(),
+  discounts: array(required(object({ coupon: str(), promotion_code: str() }))),
   locale: str(),
   submit_type: oneOf(['auto', 'book', 'donate', 'pay', 'subscribe']),
   billing_address_collection: oneOf(['auto', 'required']),
@@ -179,6 +186,15 @@ function checkParamCombinations(p: CreateParams): void {
       'You may only specify one of these parameters: customer, customer_creation.',
       'customer',
     );
+  }
+  if (p.allow_promotion_codes && p.discounts?.length) {
+    throw invalidRequest(
+      'You may only specify one of these parameters: allow_promotion_codes, discounts.',
+      'allow_promotion_codes',
+    );
+  }
+  if ((p.discounts?.length ?? 0) > 1) {
+    throw invalidRequest('Checkout Sessions support up to one coupon or promotion code.', 'discounts');
   }
   if (p.customer_creation && p.mode !== 'payment') {
     throw invalidRequest('`customer_creation` can only be used in `payment` mode.', 'customer_creation');
@@ -474,6 +490,36 @@ function sessionInputs(p: CreateParams, now: number): CheckoutSessionInputs {
   };
 }
 
+/** `discounts[0]`: a coupon or a promotion code (by id) applied from the start. */
+function applyDiscountParam(ctx: Ctx, session: Stripe.Checkout.Session, p: CreateParams): void {
+  const d = p.discounts?.[0];
+  if (!d) return;
+  const { book } = ctx;
+  if (!d.coupon === !d.promotion_code) {
+    throw invalidRequest(
+      'Each discount must have exactly one of `coupon` or `promotion_code`.',
+      'discounts[0]',
+    );
+  }
+  const target = sessionDiscountTarget(book, session);
+  if (d.coupon) {
+    applySessionDiscount(
+      book,
+      session,
+      requireApplicableCoupon(book, d.coupon, target, 'discounts[0][coupon]'),
+      null,
+    );
+  } else {
+    const { promo, coupon } = requirePromotionCodeById(
+      book,
+      d.promotion_code!,
+      target,
+      'discounts[0][promotion_code]',
+    );
+    applySessionDiscount(book, session, coupon, promo);
+  }
+}
+
 function create(req: ApiRequest) {
   const { ctx } = req;
   const { book } = ctx;
@@ -484,6 +530,7 @@ function create(req: ApiRequest) {
   book.checkoutSessions.insert(session);
   book.sessionLineItems.set(session.id, terms.lineItems);
   book.checkoutSessionInputs.set(session.id, sessionInputs(p, terms.now));
+  applyDiscountParam(ctx, session, p);
   return session;
 }
 

@@ -1,5 +1,6 @@
 import type { App } from '../http/context';
 import { registerAdminRoutes } from './admin';
+import { registerCatalogRoutes } from './catalog';
 import { registerEventRoutes } from './events';
 import { registerRuntimeRoutes } from './runtime';
 import * as getHealthz from './system/get-healthz';
@@ -11,5 +12,6 @@ export function registerRoutes(app: App) {
   postStripeWebhook.register(app);
   registerEventRoutes(app);
   registerAdminRoutes(app);
+  registerCatalogRoutes(app);
   registerRuntimeRoutes(app);
 }

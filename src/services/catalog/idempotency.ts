@@ -1,0 +1,169 @@
+import { sql } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import { type Environment, idempotencyKeys } from '../../../drizzle/schema';
+import { dbCall } from '../../db/errors';
+import { AppError } from '../../errors';
+import { stripeCall } from '../../stripe/errors';
+import { type AuditEntry, auditStatement } from '../audit/record-audit';
+import type { ServiceContext } from '../context';
+import type { StripeObject } from '../projection/stripe-object';
+import type { Statement } from '../projection/types';
+
+/** What one idempotent catalog write needs: the request, the Stripe call and what to record. */
+export interface IdempotentWrite<Row> {
+  environment: Environment;
+  /** the caller's Idempotency-Key header; absent → a fresh key (the write is then not deduplicated) */
+  idempotencyKey: string | undefined;
+  /** e.g. product.create */
+  operation: string;
+  /** the Stripe id the write acts on (null for creates) */
+  target: string | null;
+  /** the validated request; its hash binds the key to it */
+  request: unknown;
+  /** the HTTP status of a first success (201 create, 200 otherwise); replays answer the same */
+  status: 200 | 201;
+  call(stripe: Stripe, options: Stripe.RequestOptions): Promise<StripeObject>;
+  /** projection statements for the object Stripe answered, read at `readAt` (unix seconds) */
+  project(object: StripeObject, readAt: number): Statement[];
+  audit(object: StripeObject): AuditEntry;
+  /** the projection row of the object, read after the write (in the same transaction) */
+  readRow(objectId: string): ReadRow<Row>;
+}
+
+/** A select of the object's projection row (a batch item whose result is its rows). */
+export type ReadRow<Row> = PromiseLike<Row[]>;
+
+export interface WriteOutcome<Row> {
+  status: 200 | 201;
+  /** the object's projection row right after the write (on a replay: as it is now) */
+  row: Row;
+  /** the key the write ran under (generated when the caller sent none) */
+  idempotencyKey: string;
+  /** true when the stored response of an earlier success was answered and Stripe was not called */
+  replayed: boolean;
+}
+
+/**
+ * Runs a Stripe write at most once per Idempotency-Key:
+ * 1. claims the key (one upsert that returns the row as first stored);
+ * 2. a key used before with another request (or another Stripe account) → 409 CONFLICT;
+ *    a key whose write completed → its stored response, Stripe not called;
+ * 3. otherwise calls Stripe with a Stripe idempotency key derived from the caller's key, so a
+ *    retry after a lost answer or a failed database write gets the same object from Stripe;
+ * 4. one db.batch: the projection row from Stripe's answer, the key marked completed with the
+ *    response, and the audit entry — all before the response.
+ */
+export async function runIdempotentWrite<Row>(
+  ctx: ServiceContext,
+  write: IdempotentWrite<Row>,
+): Promise<WriteOutcome<Row>> {
+  const key = write.idempotencyKey ?? `pw_gen_${crypto.randomUUID()}`;
+  const { stripe, connection } = await ctx.stripe.forEnvironment(write.environment);
+  const requestHash = await sha256Hex(canonicalJson([write.operation, write.target, write.request]));
+  const stripeIdempotencyKey = `paywire-${write.environment}-${await sha256Hex(`${write.environment}\u0000${key}`)}`;
+  const claimed = await claimKey(ctx, {
+    environment: write.environment,
+    key,
+    operation: write.operation,
+    requestHash,
+    stripeIdempotencyKey,
+    accountId: connection.accountId,
+  });
+  if (claimed.requestHash !== requestHash || claimed.accountId !== connection.accountId) {
+    throw new AppError(
+      'CONFLICT',
+      `Idempotency-Key "${key.slice(0, 80)}" was already used with a different request (${claimed.operation}); use a new key for a different request`,
+    );
+  }
+  if (claimed.status === 'completed') {
+    const rows = await dbCall(`read ${write.operation} result`, async () =>
+      write.readRow(claimed.stripeObjectId ?? ''),
+    );
+    if (!rows[0]) throw new AppError('NOT_FOUND', `${claimed.stripeObjectId} is no longer mirrored`);
+    return { status: claimed.responseStatus as 200 | 201, row: rows[0], idempotencyKey: key, replayed: true };
+  }
+
+  const object = await stripeCall(write.operation, () =>
+    write.call(stripe, { idempotencyKey: claimed.stripeIdempotencyKey }),
+  ).catch((err: unknown) => {
+    throw asConflictIfIdempotency(err, key);
+  });
+  const readAt = ctx.clock.now();
+  const complete = ctx.db
+    .update(idempotencyKeys)
+    .set({
+      status: 'completed',
+      responseStatus: write.status,
+      response: object,
+      stripeObjectId: typeof object.id === 'string' ? object.id : null,
+      completedAt: new Date(readAt * 1000),
+      updatedAt: sql`now()`,
+    })
+    .where(sql`${idempotencyKeys.id} = ${claimed.id}`);
+  const objectId = String(object.id);
+  const results = await dbCall(`record ${write.operation}`, () =>
+    ctx.db.batch([
+      complete,
+      ...write.project(object, readAt),
+      auditStatement(ctx, write.audit(object)),
+      write.readRow(objectId),
+    ] as unknown as [Statement, ...Statement[]]),
+  );
+  const row = (results[results.length - 1] as Row[])[0];
+  if (!row) throw new AppError('INTERNAL', `${objectId} was not projected`);
+  return { status: write.status, row, idempotencyKey: key, replayed: false };
+}
+
+type KeyRow = typeof idempotencyKeys.$inferSelect;
+
+/** Inserts the key, or returns the row already stored for it (one round trip either way). */
+async function claimKey(
+  ctx: ServiceContext,
+  values: Pick<
+    typeof idempotencyKeys.$inferInsert,
+    'environment' | 'key' | 'operation' | 'requestHash' | 'stripeIdempotencyKey' | 'accountId'
+  >,
+): Promise<KeyRow> {
+  const rows = await dbCall('claim idempotency key', () =>
+    ctx.db
+      .insert(idempotencyKeys)
+      .values(values)
+      // A SET that changes no value, so that RETURNING yields the stored row on conflict.
+      .onConflictDoUpdate({
+        target: [idempotencyKeys.environment, idempotencyKeys.key],
+        set: { key: sql`excluded.key` },
+      })
+      .returning(),
+  );
+  return rows[0]!;
+}
+
+/** Stripe refusing a reused idempotency key with other parameters is the caller's conflict. */
+function asConflictIfIdempotency(err: unknown, key: string): unknown {
+  const cause = err instanceof AppError ? err.cause : err;
+  const type = (cause as { type?: unknown } | null)?.type;
+  if (type === 'StripeIdempotencyError') {
+    return new AppError(
+      'CONFLICT',
+      `Idempotency-Key "${key.slice(0, 80)}" is in use by another request (Stripe refused to repeat it)`,
+      { cause },
+    );
+  }
+  return err;
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** JSON with object keys sorted, so that the same request always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
+}

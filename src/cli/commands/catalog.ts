@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Page, Price, Product } from '../api-types';
+import type { Page, Price, Product } from '../../sdk/types';
 import { action } from '../context';
 import { money } from '../output';
 import { type Env, envOption } from './options';

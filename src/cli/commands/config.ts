@@ -1,6 +1,6 @@
 import { isCancel, password } from '@clack/prompts';
 import { Argument, type Command } from 'commander';
-import type { Connection, Disconnected } from '../api-types';
+import type { Connection, Disconnected } from '../../sdk/types';
 import { describeAdminKey } from '../config';
 import { action, type CommandContext } from '../context';
 import { CliError, EXIT } from '../errors';

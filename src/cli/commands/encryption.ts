@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RotationReport } from '../api-types';
+import type { EncryptionRotation } from '../../sdk/types';
 import { action } from '../context';
 import { EXIT } from '../errors';
 
@@ -10,7 +10,7 @@ export function registerEncryption(program: Command): void {
     .description('Re-encrypt every stored secret with the first key of PAYWIRE_ENCRYPTION_KEY')
     .action(
       action(async (ctx) => {
-        const report = await ctx.api().request<RotationReport>('POST', '/admin/v1/encryption/rotate');
+        const report = await ctx.api().request<EncryptionRotation>('POST', '/admin/v1/encryption/rotate');
         if (ctx.out.json) ctx.out.data(report);
         else {
           ctx.out.line(

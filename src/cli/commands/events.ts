@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import type { IngestResult, RetryReport, WebhookEvent, WebhookEventDetail } from '../../sdk/types';
 import type { AdminApi } from '../api-client';
-import type { IngestResult, RetryReport, WebhookEvent } from '../api-types';
 import { action } from '../context';
 import { CliError, EXIT } from '../errors';
 import { unixTime, when } from '../output';
@@ -64,7 +64,7 @@ function registerShow(events: Command): void {
       action(async (ctx, id: string, options: { env: Env }) => {
         const event = await ctx
           .api()
-          .request<WebhookEvent>('GET', `/admin/v1/${options.env}/events/${encodeURIComponent(id)}`);
+          .request<WebhookEventDetail>('GET', `/admin/v1/${options.env}/events/${encodeURIComponent(id)}`);
         if (ctx.out.json) return ctx.out.data(event);
         ctx.out.fields([
           ['id', event.id],

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Payment } from '../api-types';
+import type { Payment } from '../../sdk/types';
 import { action } from '../context';
 import { money, when } from '../output';
 import { type Env, envOption, listCommand, type PageOptions, withPaging } from './options';

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { Page } from '../../sdk/types';
 import type { Query } from '../api-client';
-import type { Page } from '../api-types';
 import type { CommandContext } from '../context';
 
 export const ENVIRONMENTS = ['test', 'live'] as const;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { EnvironmentStatus, Status } from '../api-types';
+import type { EnvironmentStatus, Status } from '../../sdk/types';
 import { action, type CommandContext } from '../context';
 import { age, when } from '../output';
 

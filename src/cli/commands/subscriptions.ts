@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Subscription } from '../api-types';
+import type { Subscription } from '../../sdk/types';
 import { action } from '../context';
 import { when } from '../output';
 import { type Env, envOption, listCommand, type PageOptions, withPaging } from './options';

@@ -1,5 +1,5 @@
 import { Argument, type Command } from 'commander';
-import type { ManagedEndpoint } from '../api-types';
+import type { ManagedWebhookEndpoint } from '../../sdk/types';
 import { action } from '../context';
 import { ENVIRONMENTS, type Env } from './options';
 
@@ -17,7 +17,7 @@ export function registerWebhooks(program: Command): void {
     .action(
       action(async (ctx, env: Env, options: { url?: string }) => {
         const result = await ctx.spin(`Configuring the ${env} webhook endpoint`, () =>
-          ctx.api().request<ManagedEndpoint>('POST', `/admin/v1/${env}/webhook-endpoint`, {
+          ctx.api().request<ManagedWebhookEndpoint>('POST', `/admin/v1/${env}/webhook-endpoint`, {
             body: options.url ? { url: options.url } : {},
           }),
         );
@@ -28,6 +28,7 @@ export function registerWebhooks(program: Command): void {
           `  API version ${e.apiVersion ?? '-'}, ${e.enabledEvents.length} event types, ${e.status}`,
         );
         for (const r of result.replaced) {
+          if (!r) continue; // the document declares the items nullable (a shared component); they never are
           if (r.removed) ctx.out.line(`Replaced and removed ${r.id}${r.url ? ` (${r.url})` : ''}.`);
           else
             ctx.out.warn(

@@ -686,7 +686,7 @@ function requestCancellationAtPeriodEnd(sub: Stripe.Subscription, now: number): 
 }
 
 /** Builds and stores a subscription (status `incomplete` or `trialing`) without emitting events. */
-function buildSubscription(ctx: Ctx, input: SubscriptionInput): Stripe.Subscription {
+export function buildSubscription(ctx: Ctx, input: SubscriptionInput): Stripe.Subscription {
   const now = ctx.book.now();
   const id = newId('subscription');
   const trial = input.trialEnd && input.trialEnd > now ? { start: now, end: input.trialEnd } : null;

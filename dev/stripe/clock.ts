@@ -15,10 +15,15 @@ interface DueWork {
   run: (ctx: Ctx) => void;
 }
 
-/** The earliest work due by `until`; on a tie, the first offered (sessions, then billing). */
-function nextDueWork(book: Book, until: number): DueWork | undefined {
+/**
+ * The earliest work due by `until` (on a tie, the first offered: sessions, then billing), and
+ * when the earliest work of all comes due.
+ */
+function nextDueWork(book: Book, until: number): { work: DueWork | undefined; earliest: number } {
   let best: DueWork | undefined;
+  let earliest = Number.POSITIVE_INFINITY;
   const consider = (at: number, run: (ctx: Ctx) => void) => {
+    earliest = Math.min(earliest, at);
     if (at <= until && (!best || at < best.at)) best = { at, run };
   };
   for (const session of book.checkoutSessions.values()) {
@@ -28,7 +33,7 @@ function nextDueWork(book: Book, until: number): DueWork | undefined {
   }
   considerBillingWork(book, consider);
   considerRefundWork(book, consider);
-  return best;
+  return { work: best, earliest };
 }
 
 /**
@@ -43,9 +48,14 @@ export function runDueWork(
   parent?: Ctx,
 ): Ctx['emitted'] {
   const emitted: Ctx['emitted'] = [];
+  const hint = book.dueHint;
+  if (hint && hint.changes === book.changes && until < hint.notBefore) return emitted;
   for (let guard = 0; guard < 100_000; guard++) {
-    const work = nextDueWork(book, until);
-    if (!work) break;
+    const { work, earliest } = nextDueWork(book, until);
+    if (!work) {
+      book.dueHint = { changes: book.changes, notBefore: earliest };
+      break;
+    }
     book.frozenNow = work.at;
     try {
       const ctx = makeCtx(book, runtime, AUTOMATIC, { staged: parent?.staged ?? false });

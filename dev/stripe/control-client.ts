@@ -56,6 +56,8 @@ export interface DeliveryView {
   url: string;
   status: 'pending' | 'in_flight' | 'succeeded' | 'failed' | 'canceled';
   duplicate: boolean;
+  /** Lost by a drop rule (status `canceled`, never attempted). */
+  dropped: boolean;
   attempts: DeliveryAttemptView[];
   attempt_count: number;
   next_attempt_at_ms: number | null;
@@ -94,10 +96,56 @@ export interface FaultInput {
   retry_after?: number;
   latency_ms?: number;
   times?: number;
+  /** Matching requests to let through first (`after: 2, times: 1` fails the third page). */
+  after?: number;
   should_retry?: boolean;
   message?: string;
   /** Apply the request, then answer `status` (the response is lost; the result is kept for replay). */
   after_apply?: boolean;
+}
+
+/** `POST /_emulator/seed`: an account's worth of objects without events (docs/stripe-emulator.md). */
+export interface SeedRequest {
+  products?: number;
+  /** Default: one per product (round-robin over products, monthly usd). */
+  prices?: number;
+  inactive_prices?: number;
+  customers?: number;
+  /** A count (all active) or counts per status. */
+  subscriptions?: number | Partial<Record<'active' | 'trialing' | 'canceled' | 'past_due', number>>;
+  /** `created` lies within this many seconds before now (default 3 days, at most 14). */
+  spread_seconds?: number;
+  metadata?: Record<string, string>;
+}
+
+export interface SeedResponse {
+  products: number;
+  prices: number;
+  customers: number;
+  subscriptions: number;
+  subscription_items: number;
+  events: 0;
+  ms: number;
+}
+
+export interface DropRuleView {
+  id: string;
+  types: string[] | null;
+  remaining: number | null;
+  dropped: number;
+}
+
+export interface CountersView {
+  since_ms: number;
+  /** `"GET /v1/products": 100`, `"GET /v1/products/:id": 2`, … (faulted calls included). */
+  api_calls: Record<string, number>;
+  api_calls_total: number;
+  /** `GET /v1/<resource>` list calls: `{ products: 12, subscriptions: 50 }`. */
+  list_calls: Record<string, number>;
+  /** Objects made through the API or flows since the reset (`{ customer: 2 }`); seeding makes none. */
+  objects_created: Record<string, number>;
+  /** Events that happened since the reset, by type. */
+  events: Record<string, number>;
 }
 
 export class EmulatorControlError extends Error {
@@ -324,6 +372,42 @@ function faultControl(call: ControlCall) {
   };
 }
 
+/** Seeding, silent changes, dropped deliveries and counters: what a sync is tested against. */
+function dataControl(call: ControlCall) {
+  return {
+    seed: (input: SeedRequest) => call<SeedResponse>('POST', '/_emulator/seed', input),
+    /** Every object of a type (`product`, `subscription`, …), newest first; `fields` picks top-level fields. */
+    objects: <T = Record<string, unknown>>(type: string, fields?: string[]) =>
+      call<{ object: 'list'; data: T[]; count: number }>(
+        'GET',
+        `/_emulator/objects${queryString({ type, fields: fields?.join(',') })}`,
+      ),
+    /** Changes an object without an event or webhook (hashes merge, other values replace). */
+    silentUpdate: <T = Record<string, unknown>>(id: string, set: Record<string, unknown>) =>
+      call<T>('POST', `/_emulator/objects/${pathSegment(id)}`, { set }),
+    /** Removes an object without an event or webhook. */
+    silentDelete: (id: string) =>
+      call<{ id: string; deleted: true }>('DELETE', `/_emulator/objects/${pathSegment(id)}`),
+    /** Several silent changes, checked first and applied all or nothing. */
+    silent: (input: { update?: Array<{ id: string; set: Record<string, unknown> }>; delete?: string[] }) =>
+      call<{ updated: Array<Record<string, unknown>>; deleted: string[] }>(
+        'POST',
+        '/_emulator/silent',
+        input,
+      ),
+    /** Loses the deliveries of the next `times` events (of `types`; default: until cleared). */
+    dropDeliveries: (input: { types?: string[]; times?: number } = {}) =>
+      call<DropRuleView>('POST', '/_emulator/deliveries/drop', input),
+    /** Loses the still-queued deliveries of these events. */
+    dropQueuedDeliveries: (events: string[]) =>
+      call<{ dropped: number }>('POST', '/_emulator/deliveries/drop', { events }),
+    dropRules: () => call<{ data: DropRuleView[] }>('GET', '/_emulator/deliveries/drop'),
+    clearDropRules: () => call<{ cleared: number }>('DELETE', '/_emulator/deliveries/drop'),
+    counters: () => call<CountersView>('GET', '/_emulator/counters'),
+    resetCounters: () => call<CountersView>('POST', '/_emulator/counters/reset', {}),
+  };
+}
+
 type PullControl = Pick<ReturnType<typeof deliveryControl>, 'nextDelivery' | 'reportDelivery'>;
 
 /**
@@ -362,6 +446,7 @@ export function createEmulatorControl(opts: EmulatorControlOptions) {
     ...scenarioControl(call),
     ...deliveryControl(call),
     ...faultControl(call),
+    ...dataControl(call),
     /** Pull mode: posts every due delivery with `deliver` and reports each result (see drainPull). */
     drainPull: (
       deliver: (d: PulledDelivery) => Promise<number>,

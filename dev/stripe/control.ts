@@ -6,6 +6,7 @@ import {
 } from './checkout';
 import { advanceClock, runDueWork } from './clock';
 import { AUTOMATIC, makeCtx } from './context';
+import { dataControlRoutes } from './control-data';
 import { deliveryView } from './delivery';
 import type { Emulator } from './emulator';
 import { invalidRequest, StripeApiError } from './errors';
@@ -551,6 +552,7 @@ export const controlRoutes: ControlRoute[] = [
           latency_ms: f.latencyMs ?? null,
           after_apply: f.afterApply ?? false,
           times: f.times ?? null,
+          after: f.after ?? 0,
           hits: f.hits,
           scope: f.book ? { account_id: f.book.account.id, livemode: f.book.livemode } : 'all',
         })),
@@ -580,6 +582,7 @@ export const controlRoutes: ControlRoute[] = [
           retryAfter: num(req.body, 'retry_after', { min: 0 }),
           latencyMs,
           times: num(req.body, 'times', { min: 1 }),
+          after: num(req.body, 'after', { min: 0 }),
           shouldRetry: bool(req.body, 'should_retry'),
           message: str(req.body, 'message'),
           afterApply,
@@ -601,4 +604,5 @@ export const controlRoutes: ControlRoute[] = [
     path: '/_emulator/faults/:id',
     handler: (req) => ({ body: { deleted: req.emulator.faults.remove(param(req, 'id')) } }),
   },
+  ...dataControlRoutes,
 ];

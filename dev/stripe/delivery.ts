@@ -1,8 +1,10 @@
 import type Stripe from 'stripe';
 import { renderForVersion } from './api-versions';
-import { newId } from './ids';
+import { countEvent } from './counters';
+import { newId, randomBase62 } from './ids';
 import { signatureHeader } from './signing';
 import type { Book, DeliveryMode, StoredEvent } from './store';
+import { anyTypeMatcher } from './type-pattern';
 
 export type DeliveryStatus = 'pending' | 'in_flight' | 'succeeded' | 'failed' | 'canceled';
 
@@ -29,6 +31,8 @@ export interface Delivery {
   created_ms: number;
   /** Extra copy made by the `duplicate` delivery setting or by a redelivery. */
   duplicate: boolean;
+  /** Lost by a drop rule: `canceled` without an attempt; the event stays undelivered. */
+  dropped: boolean;
   lease_expires_at_ms: number | null;
   seq: number;
 }
@@ -78,6 +82,22 @@ export interface PulledDelivery extends SignedPayload {
   attempt: number;
 }
 
+/** Which deliveries a drop rule loses: of events of these types (default any), the next `times` events (default: until cleared). */
+export interface DropRuleInput {
+  types?: string[] | undefined;
+  times?: number | undefined;
+}
+
+export interface DropRule {
+  id: string;
+  types: string[] | null;
+  /** Events still to drop (null: until cleared). */
+  remaining: number | null;
+  /** Events dropped so far. */
+  dropped: number;
+  matches: (type: string) => boolean;
+}
+
 export interface DeliverySummary {
   pending: number;
   in_flight: number;
@@ -108,6 +128,9 @@ export function endpointWants(endpoint: Stripe.WebhookEndpoint, type: string): b
  */
 export class DeliveryManager {
   private readonly deliveries: Delivery[] = [];
+  /** Deliveries by event id (`delivery_success` asks per event of thousands). */
+  private readonly byEvent = new Map<string, Delivery[]>();
+  private readonly dropRules = new Map<Book, DropRule[]>();
   private readonly settings = new Map<Book, DeliverySettings>();
   private readonly inFlight = new Map<string, number>();
   private seq = 0;
@@ -169,17 +192,84 @@ export class DeliveryManager {
     return JSON.stringify(payload, null, 2);
   }
 
-  /** Queues deliveries of a new event to every endpoint that enabled its type; returns how many. */
+  /**
+   * Queues deliveries of a new event (it happened: counted) to every endpoint that enabled its
+   * type; returns how many. A matching drop rule loses them: the event is listed at `/v1/events`
+   * with `pending_webhooks` > 0 but never arrives.
+   */
   enqueueEvent(book: Book, event: StoredEvent): number {
+    countEvent(book, event);
     const endpoints = [...book.webhookEndpoints.values()].filter((e) => endpointWants(e, event.type));
     event.pending_webhooks = endpoints.length;
+    const drop = endpoints.length > 0 && this.takeDropRule(book, event.type);
     const copies = 1 + this.settingsFor(book).duplicate;
     for (const endpoint of endpoints) {
       const body = this.renderBody(book, event, endpoint);
-      for (let i = 0; i < copies; i++) this.add(book, event, endpoint, body, i > 0);
+      for (let i = 0; i < copies; i++) {
+        const d = this.add(book, event, endpoint, body, i > 0);
+        if (drop) this.markDropped(d);
+      }
     }
-    if (endpoints.length > 0) this.schedulePump();
+    if (endpoints.length > 0 && !drop) this.schedulePump();
     return endpoints.length;
+  }
+
+  addDropRule(book: Book, input: DropRuleInput): DropRule {
+    const rule: DropRule = {
+      id: `drop_${randomBase62(14)}`,
+      types: input.types && input.types.length > 0 ? [...input.types] : null,
+      remaining: input.times ?? null,
+      dropped: 0,
+      matches: anyTypeMatcher(input.types),
+    };
+    this.dropRules.set(book, [...(this.dropRules.get(book) ?? []), rule]);
+    return rule;
+  }
+
+  listDropRules(book: Book): DropRule[] {
+    return this.dropRules.get(book) ?? [];
+  }
+
+  clearDropRules(book: Book): number {
+    const n = this.listDropRules(book).length;
+    this.dropRules.delete(book);
+    return n;
+  }
+
+  /** The first rule that drops an event of this type; consumes one of its `times`. */
+  private takeDropRule(book: Book, type: string): boolean {
+    const rules = this.listDropRules(book);
+    const rule = rules.find((r) => r.matches(type));
+    if (!rule) return false;
+    rule.dropped++;
+    if (rule.remaining !== null && --rule.remaining <= 0) {
+      this.dropRules.set(
+        book,
+        rules.filter((r) => r !== rule),
+      );
+    }
+    return true;
+  }
+
+  private markDropped(d: Delivery): void {
+    d.status = 'canceled';
+    d.dropped = true;
+    d.lease_expires_at_ms = null;
+  }
+
+  /** Loses the queued (not yet delivered) deliveries of these events; returns how many. */
+  dropQueued(book: Book, eventIds: readonly string[]): number {
+    let n = 0;
+    for (const id of eventIds) {
+      for (const d of this.byEvent.get(id) ?? []) {
+        if (d.book === book && d.status === 'pending') {
+          this.markDropped(d);
+          n++;
+        }
+      }
+    }
+    this.notify();
+    return n;
   }
 
   /** Delivers an existing event again (to one endpoint, or to all that enabled its type). */
@@ -213,10 +303,14 @@ export class DeliveryManager {
       next_attempt_at_ms: now,
       created_ms: now,
       duplicate,
+      dropped: false,
       lease_expires_at_ms: null,
       seq: ++this.seq,
     };
     this.deliveries.push(delivery);
+    const ofEvent = this.byEvent.get(event.id);
+    if (ofEvent) ofEvent.push(delivery);
+    else this.byEvent.set(event.id, [delivery]);
     return delivery;
   }
 
@@ -502,8 +596,8 @@ export class DeliveryManager {
 
   /** Whether every delivery of an event has succeeded (for `/v1/events?delivery_success=`). */
   eventDelivered(book: Book, eventId: string): boolean {
-    return this.deliveries.every(
-      (d) => d.book !== book || d.event_id !== eventId || d.duplicate || d.status === 'succeeded',
+    return (this.byEvent.get(eventId) ?? []).every(
+      (d) => d.book !== book || d.duplicate || d.status === 'succeeded',
     );
   }
 
@@ -556,9 +650,11 @@ export class DeliveryManager {
       if (d.book === book) {
         d.status = 'canceled';
         this.deliveries.splice(i, 1);
+        this.byEvent.delete(d.event_id);
       }
     }
     this.settings.delete(book);
+    this.dropRules.delete(book);
     this.notify();
   }
 
@@ -580,6 +676,7 @@ export function deliveryView(d: Delivery) {
     url: d.url,
     status: d.status,
     duplicate: d.duplicate,
+    dropped: d.dropped,
     attempts: d.attempts,
     attempt_count: d.attempts.length,
     next_attempt_at_ms: d.status === 'pending' ? d.next_attempt_at_ms : null,

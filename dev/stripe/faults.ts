@@ -1,3 +1,4 @@
+import { countApiCall } from './counters';
 import { invalidRequest, StripeApiError } from './errors';
 import { newId } from './ids';
 import type { Book } from './store';
@@ -13,6 +14,11 @@ export interface FaultInput {
   latencyMs?: number | undefined;
   /** How many matching requests to affect (default: all until cleared). */
   times?: number | undefined;
+  /**
+   * Matching requests to let through before the fault acts (default 0): `after: 2, times: 1`
+   * fails the third page of a list walk, not the first.
+   */
+  after?: number | undefined;
   /** Sets `Stripe-Should-Retry` (stripe-node retries 429 only when it is `true`). */
   shouldRetry?: boolean | undefined;
   message?: string | undefined;
@@ -29,6 +35,8 @@ export interface Fault extends FaultInput {
   /** Set when added with a secret key: only that account+mode is affected. */
   book: Book | undefined;
   hits: number;
+  /** Matching requests let through so far (see `after`). */
+  passed: number;
   matcher: (path: string) => boolean;
 }
 
@@ -56,6 +64,7 @@ export class FaultInjector {
       id: newId('fault'),
       book,
       hits: 0,
+      passed: 0,
       matcher: compile(input.path),
     };
     this.faults.push(fault);
@@ -79,12 +88,19 @@ export class FaultInjector {
     return before - this.faults.length;
   }
 
-  /** The first fault matching a request; consumes one of its `times`. */
+  /**
+   * Every `/v1` request passes here first, as through Stripe's edge: it is counted for its book
+   * (dev/stripe/counters.ts), then the first fault matching it acts on it (one of its `times`),
+   * unless the fault still lets `after` matching requests through.
+   */
   take(method: string, path: string, book: Book | undefined): Fault | undefined {
-    const fault = this.faults.find(
+    if (book) countApiCall(book, method, path);
+    const matching = this.faults.filter(
       (f) =>
         (f.book === undefined || f.book === book) && (!f.method || f.method === method) && f.matcher(path),
     );
+    const fault = matching.find((f) => f.passed >= (f.after ?? 0));
+    for (const waiting of matching) if (waiting.passed < (waiting.after ?? 0)) waiting.passed++;
     if (!fault) return undefined;
     fault.hits++;
     if (fault.times !== undefined) {
@@ -103,6 +119,8 @@ export function faultError(fault: Fault): StripeApiError | undefined {
   if (fault.retryAfter !== undefined) headers['Retry-After'] = String(fault.retryAfter);
   if (fault.shouldRetry !== undefined) headers['Stripe-Should-Retry'] = String(fault.shouldRetry);
   if (status === 429) {
+    // Which limit was hit (https://docs.stripe.com/rate-limits): a flood of list calls is a rate.
+    headers['Stripe-Rate-Limited-Reason'] ??= 'global-rate';
     return new StripeApiError(
       429,
       {

@@ -190,6 +190,10 @@ export class EmulatorServer {
     try {
       const url = new URL(req.url ?? '/', 'http://emulator.local');
       const body = await readBody(req);
+      // Anything but an API read may change a book: the due-work hint of every book is stale.
+      if (!(url.pathname.startsWith('/v1/') && req.method === 'GET')) {
+        for (const book of this.emulator.books()) book.changes++;
+      }
       if (url.pathname.startsWith('/v1/')) response = await this.handleApi(req, url, body);
       else if (url.pathname.startsWith('/_emulator/') || url.pathname === '/_emulator') {
         response = await this.handleControl(req, url, body);

@@ -14,6 +14,11 @@ export interface StripeObjectBase {
  */
 export class Collection<T extends StripeObjectBase> {
   private items = new Map<string, { seq: number; obj: T }>();
+  /**
+   * The newest-first order, computed once and kept until the collection changes: a sync pages
+   * 50k subscriptions 100 at a time, and sorting on every page would make that quadratic.
+   */
+  private order: readonly T[] | undefined;
 
   constructor(
     readonly objectName: string,
@@ -22,6 +27,7 @@ export class Collection<T extends StripeObjectBase> {
 
   insert(obj: T): T {
     this.items.set(obj.id, { seq: this.nextSeq(), obj });
+    this.order = undefined;
     return obj;
   }
 
@@ -41,11 +47,18 @@ export class Collection<T extends StripeObjectBase> {
   }
 
   delete(id: string): boolean {
+    this.order = undefined;
     return this.items.delete(id);
   }
 
   clear(): void {
     this.items.clear();
+    this.order = undefined;
+  }
+
+  /** An object's `created` was changed in place (silent control edits): the order is recomputed. */
+  reorder(): void {
+    this.order = undefined;
   }
 
   get size(): number {
@@ -59,13 +72,18 @@ export class Collection<T extends StripeObjectBase> {
 
   restore(snapshot: CollectionSnapshot<T>): void {
     this.items = snapshot;
+    this.order = undefined;
   }
 
-  /** All objects, newest first. */
-  newestFirst(): T[] {
-    return [...this.items.values()]
+  /**
+   * All objects, newest first. The array is shared until the collection changes (list pagination
+   * keeps its cursor index on it): never modify it.
+   */
+  newestFirst(): readonly T[] {
+    this.order ??= [...this.items.values()]
       .sort((a, b) => (b.obj.created ?? 0) - (a.obj.created ?? 0) || b.seq - a.seq)
       .map((e) => e.obj);
+    return this.order;
   }
 
   /** All objects in insertion order (a snapshot: safe to modify the collection while iterating). */
@@ -120,6 +138,16 @@ export interface StoredEvent {
   pending_webhooks: number;
   request: { id: string | null; idempotency_key: string | null };
   type: string;
+}
+
+/** Per-book counters (dev/stripe/counters.ts). */
+export interface BookCounters {
+  /** `GET /v1/products`, `GET /v1/products/:id`, … → calls, faulted ones included. */
+  apiCalls: Map<string, number>;
+  /** Event type → events that happened (committed), seeded objects have none. */
+  events: Map<string, number>;
+  /** Unix ms of the last reset (0: since the book began). */
+  since: number;
 }
 
 /** What happens when a card is charged. */
@@ -199,13 +227,29 @@ export class Book {
   invoiceSequence = 0;
   /** `created` of the newest event (events never go back in time within a book). */
   lastEventCreated = 0;
+  /**
+   * Bumped by every object inserted and every request that may change state (the server counts
+   * anything but a `/v1` GET). With `dueHint` it lets a read skip the scan for due work.
+   */
+  changes = 0;
+  /**
+   * Nothing is due before `notBefore` as long as `changes` has not moved (dev/stripe/clock.ts):
+   * a sync's thousands of list calls on a 50k-subscription book do not each scan every
+   * subscription for a renewal.
+   */
+  dueHint: { changes: number; notBefore: number } | undefined;
+  /** What tests read back (dev/stripe/counters.ts): API calls and events since the last reset. */
+  readonly counters: BookCounters = { apiCalls: new Map(), events: new Map(), since: 0 };
 
   constructor(
     readonly account: Omit<AccountRecord, 'books'>,
     readonly livemode: boolean,
     private readonly baseClock: () => number,
   ) {
-    const next = () => ++this.seq;
+    const next = () => {
+      this.changes++;
+      return ++this.seq;
+    };
     this.customers = new Collection('customer', next);
     this.products = new Collection('product', next);
     this.prices = new Collection('price', next);
@@ -321,6 +365,10 @@ export class Book {
     this.dunning = { retryDays: [3, 5, 7], finalAction: 'cancel' };
     this.invoiceSequence = 0;
     this.lastEventCreated = 0;
+    this.dueHint = undefined;
+    this.counters.apiCalls.clear();
+    this.counters.events.clear();
+    this.counters.since = 0;
     this.clockOffset = 0;
     this.frozenNow = undefined;
   }

@@ -21,6 +21,8 @@ export const ERROR_STATUS = {
   NOT_CONNECTED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /** a runtime rate limit (per user or per IP) was hit; the response carries Retry-After */
+  RATE_LIMITED: 429,
   /** the client went away while sending its body: nobody reads this answer, it is logged at info */
   CLIENT_DISCONNECTED: 400,
   INTERNAL: 500,
@@ -28,6 +30,8 @@ export const ERROR_STATUS = {
   STRIPE_ERROR: 502,
   STRIPE_UNAVAILABLE: 502,
   DB_UNAVAILABLE: 503,
+  /** Stripe could not be reached at all (network, timeout) on a runtime route: retry later */
+  STRIPE_UNREACHABLE: 503,
   NOT_CONFIGURED: 503,
 } as const;
 

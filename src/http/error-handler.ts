@@ -28,6 +28,8 @@ export function renderError(err: unknown, c: AppContext): Response {
   const headers: Record<string, string> = { 'x-request-id': requestId };
   const allow = (appError.details as { allow?: string[] } | undefined)?.allow;
   if (appError.code === 'METHOD_NOT_ALLOWED' && allow) headers.allow = allow.join(', ');
+  const retryAfter = (appError.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+  if (appError.code === 'RATE_LIMITED' && retryAfter) headers['retry-after'] = String(retryAfter);
   return c.json(body, appError.status, headers);
 }
 

@@ -9,6 +9,7 @@ const DESCRIPTIONS: Record<number, string> = {
   409: 'Conflict',
   413: 'Body too large',
   415: 'Body is not JSON',
+  429: 'Too many requests (Retry-After says when to try again)',
   500: 'Internal error',
   502: 'Stripe failed or is unreachable',
   503: 'Database unavailable or Paywire not configured',

@@ -1,4 +1,5 @@
 import type { App } from '../../http/context';
+import * as postCheckoutSession from './post-checkout-session';
 
 /**
  * Runtime routes under /v1/:env for signed-in end users (a JWT verified by userAuth, CORS from
@@ -6,4 +7,6 @@ import type { App } from '../../http/context';
  * state (/me/*). Every database access of these routes runs as the caller under RLS
  * (src/db/as-caller.ts).
  */
-export function registerRuntimeRoutes(_app: App) {}
+export function registerRuntimeRoutes(app: App) {
+  postCheckoutSession.register(app);
+}

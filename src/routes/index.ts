@@ -2,7 +2,9 @@ import type { App } from '../http/context';
 import { registerAdminRoutes } from './admin';
 import { registerCatalogRoutes } from './catalog';
 import { registerEventRoutes } from './events';
+import { registerMeRoutes } from './me';
 import { registerRuntimeRoutes } from './runtime';
+import { registerSyncRoutes } from './sync';
 import * as getHealthz from './system/get-healthz';
 import * as postStripeWebhook from './webhooks/post-stripe-webhook';
 
@@ -13,5 +15,7 @@ export function registerRoutes(app: App) {
   registerEventRoutes(app);
   registerAdminRoutes(app);
   registerCatalogRoutes(app);
+  registerSyncRoutes(app);
   registerRuntimeRoutes(app);
+  registerMeRoutes(app);
 }

@@ -10,6 +10,8 @@ declare module 'vitest' {
     fuzzSeed: string;
     /** loopback endpoint of the fuzz report sink (test/worker/fuzz/report-sink.ts) */
     fuzzReportUrl: string;
+    /** loopback endpoint of the route × status coverage collector (test/worker/support/openapi-coverage-check.ts) */
+    openapiCoverageUrl: string;
     /** Property tests: runs (0 = the test's default), seed and path of a run to replay ('' = random) */
     propertyRuns: number;
     propertySeed: string;

@@ -1,11 +1,13 @@
 /**
  * The invariants every fuzz response must hold, whatever was sent: no 5xx while the
  * dependencies are up; every error in the documented shape with a code the document lists for
- * that route and status; no SQL, bind parameter, database error text or secret in the status
+ * that route and status; every response as the document declares it (support/openapi-conformance.ts); no SQL, bind parameter, database error text or secret in the status
  * line, headers or body. Text that merely echoes what the request carried is not a leak.
  */
+
+import { checkConformance } from '../support/openapi-conformance';
+import { operationFor, type Spec } from '../support/openapi-spec';
 import { type Exchange, requestText } from './exchange';
-import { operationFor, type Spec } from './spec';
 
 export interface Violation {
   /** the invariant that broke: the first half of a failure class */
@@ -51,6 +53,19 @@ export function checkResponse(ctx: CheckContext, ex: Exchange): Violation[] {
   const method = ex.req.method.toUpperCase();
   if (ex.status >= 500) out.push({ check: 'status >= 500', detail: `answered ${ex.status}` });
   if (ex.status >= 400 && method !== 'HEAD') out.push(...checkErrorBody(ctx, ex));
+  // The shared conformance hook of support/worker.ts: status declared, body valid against its schema.
+  if (
+    !out.some((v) => v.check === 'status not documented' || v.check === 'error not in the documented shape')
+  ) {
+    const { problem } = checkConformance(ctx.spec, {
+      method,
+      pathname: ex.url.pathname,
+      status: ex.status,
+      contentType: ex.headers.get('content-type'),
+      text: ex.text,
+    });
+    if (problem) out.push({ check: 'response breaks /openapi.json', detail: problem });
+  }
   if (ex.status === 405 && !ex.headers.get('allow'))
     out.push({ check: '405 without Allow', detail: 'a 405 must say which methods the path takes' });
 

@@ -5,8 +5,8 @@
  * when auth passes; the invariants of checks.ts hold for every case.
  */
 import fc from 'fast-check';
+import { type JsonSchema, methodsAt, type Operation, type Spec } from '../support/openapi-spec';
 import type { FuzzRequest } from './exchange';
-import { type JsonSchema, methodsAt, type Operation, type Spec } from './spec';
 import {
   DATE_TEXT,
   encodeExact,
@@ -22,8 +22,12 @@ import {
   SQLISH,
 } from './values';
 
-export type Auth = 'none' | 'wrong' | 'admin';
-export const AUTHS: Auth[] = ['none', 'wrong', 'admin'];
+/**
+ * Auth states: no Authorization header; wrong credentials; valid ones (the admin key for an
+ * `adminKey` operation, a user JWT for a `userJwt` one, nothing extra for a public one).
+ */
+export type Auth = 'none' | 'wrong' | 'valid';
+export const AUTHS: Auth[] = ['none', 'wrong', 'valid'];
 
 export type Kind =
   | 'baseline'
@@ -41,6 +45,8 @@ export type Kind =
 
 export interface Fixtures {
   adminKey: string;
+  /** end-user JWTs: `valid` ones the Worker accepts, `invalid` ones it must refuse with 401 */
+  userTokens: { valid: string[]; invalid: string[] };
   /** Stripe keys of the emulator account, per environment */
   stripeKeys: { test: string; live: string };
   eventIds: string[];
@@ -100,12 +106,41 @@ const WRONG_AUTH = (key: string) =>
     `Bearer ${'k'.repeat(5000)}`,
   );
 
-function authHeader(auth: Auth, key: string): fc.Arbitrary<Array<[string, string]>> {
+/** Tokens a `userJwt` operation must refuse: every bad token of the issue, and credentials of another kind. */
+const WRONG_USER_AUTH = (fx: Fixtures) =>
+  fc.oneof(
+    { arbitrary: fc.constantFrom(...fx.userTokens.invalid).map((t) => `Bearer ${t}`), weight: 3 },
+    {
+      arbitrary: fc.constantFrom(
+        `Bearer ${fx.adminKey}`,
+        `Bearer ${fx.userTokens.valid[0]}x`,
+        `Basic ${btoa('user:pw')}`,
+        'Bearer',
+        'Bearer ',
+        'Bearer a.b.c',
+        "Bearer ' or '1'='1",
+        `Bearer ${'k'.repeat(5000)}`,
+        String(fx.userTokens.valid[0]),
+      ),
+      weight: 2,
+    },
+  );
+
+function authHeader(op: Operation, auth: Auth, fx: Fixtures): fc.Arbitrary<Array<[string, string]>> {
+  const header = (v: string) => [['authorization', v]] as Array<[string, string]>;
   if (auth === 'none') return fc.constant([]);
-  if (auth === 'wrong') return WRONG_AUTH(key).map((v) => [['authorization', v]] as Array<[string, string]>);
-  return fc
-    .constantFrom(`Bearer ${key}`, `bearer ${key}`)
-    .map((v) => [['authorization', v]] as Array<[string, string]>);
+  if (op.userJwt) {
+    if (auth === 'wrong') return WRONG_USER_AUTH(fx).map(header);
+    return fc.constantFrom(...fx.userTokens.valid).map((t) => header(`Bearer ${t}`));
+  }
+  if (auth === 'wrong')
+    return fc
+      .oneof(
+        WRONG_AUTH(fx.adminKey),
+        fc.constantFrom(...fx.userTokens.valid).map((t) => `Bearer ${t}`),
+      )
+      .map(header);
+  return fc.constantFrom(`Bearer ${fx.adminKey}`, `bearer ${fx.adminKey}`).map(header);
 }
 
 /** A value the document accepts for a query parameter. */
@@ -144,6 +179,7 @@ function validQueryValue(
 }
 
 function validBody(
+  spec: Spec,
   op: Operation,
   env: string,
   fx: Fixtures,
@@ -159,10 +195,58 @@ function validBody(
     );
   }
   if ('url' in props) return fc.constantFrom(undefined, {}, { url: 'http://127.0.0.1:8787' });
-  return fc.constant({});
+  return fc.constant(exampleOf(spec, op.body.schema) as Record<string, unknown>);
 }
 
-function baseline(op: Operation, auth: Auth, fx: Fixtures): fc.Arbitrary<Parts> {
+/**
+ * A value of the shape `schema` documents (required properties only, the first branch of a
+ * union): the well-formed request the mutations start from. Ids it invents name nothing, so a
+ * route that looks them up answers its documented 4xx.
+ */
+export function exampleOf(spec: Spec, schema: unknown, depth = 0): unknown {
+  const s = resolveRef(spec, schema) as JsonSchema & Record<string, any>;
+  if (!s || depth > 6) return null;
+  if (s.example !== undefined) return s.example;
+  if (s.default !== undefined) return s.default;
+  if (s.const !== undefined) return s.const;
+  if (s.enum) return s.enum[0];
+  const branch = s.anyOf ?? s.oneOf ?? s.allOf;
+  if (Array.isArray(branch) && branch.length > 0) return exampleOf(spec, branch[0], depth + 1);
+  const type = Array.isArray(s.type) ? s.type.find((t: string) => t !== 'null') : s.type;
+  switch (type) {
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (const name of s.required ?? []) out[name] = exampleOf(spec, s.properties?.[name], depth + 1);
+      return out;
+    }
+    case 'array':
+      return Array.from({ length: Math.max(1, s.minItems ?? 1) }, () => exampleOf(spec, s.items, depth + 1));
+    case 'integer':
+    case 'number':
+      return Math.max(s.minimum ?? 1, s.exclusiveMinimum !== undefined ? s.exclusiveMinimum + 1 : 1);
+    case 'boolean':
+      return false;
+    case 'string':
+      if (s.format === 'uri' || s.format === 'url') return 'https://app.paywire.test/return';
+      if (s.format === 'email') return 'fuzz@paywire.test';
+      if (s.format === 'date-time') return '2030-01-01T00:00:00Z';
+      return 'fuzz'.padEnd(s.minLength ?? 4, 'z');
+    default:
+      return s.properties ? exampleOf(spec, { ...s, type: 'object' }, depth + 1) : null;
+  }
+}
+
+function resolveRef(spec: Spec, schema: unknown): unknown {
+  let cur = schema as { $ref?: string } | undefined;
+  for (let i = 0; i < 10 && cur?.$ref; i++)
+    cur = String(cur.$ref)
+      .replace(/^#\//, '')
+      .split('/')
+      .reduce((o: any, k) => o?.[k], spec.doc);
+  return cur;
+}
+
+function baseline(spec: Spec, op: Operation, auth: Auth, fx: Fixtures): fc.Arbitrary<Parts> {
   const optional = queryParams(op).map((p) =>
     fc.option(
       validQueryValue(p.name, p.schema, op, fx).map((v) => [p.name, v] as [string, string]),
@@ -174,10 +258,10 @@ function baseline(op: Operation, auth: Auth, fx: Fixtures): fc.Arbitrary<Parts> 
       env: fc.constantFrom('test', 'test', 'live'),
       id: fx.eventIds.length > 0 ? fc.constantFrom(...fx.eventIds) : fc.constant('evt_missing'),
       query: fc.tuple(...optional),
-      auth: authHeader(auth, fx.adminKey),
+      auth: authHeader(op, auth, fx),
     })
     .chain((b) =>
-      validBody(op, b.env, fx).map((body) => {
+      validBody(spec, op, b.env, fx).map((body) => {
         const headers: Array<[string, string]> = [...b.auth];
         const parts: Parts = {
           method: op.method,
@@ -483,6 +567,17 @@ function bodyMutation(op: Operation): fc.Arbitrary<(p: Parts) => Omit<RouteCase,
   const props = op.body?.schema.properties ?? {};
   const names = Object.keys(props);
   const required = op.body?.schema.required ?? [];
+  // A one-field body is refused when it lacks another required field, or the field's type differs.
+  const missingBesides = (name: string) => {
+    const missing = required.filter((r) => r !== name);
+    return missing.length > 0 ? `missing ${missing.join(', ')}` : null;
+  };
+  const wrongType = (s: JsonSchema, json: string) => {
+    const types = s.type === undefined ? null : ([] as string[]).concat(s.type);
+    if (types === null) return s.enum && json !== 'string' ? `not one of ${s.enum.join('|')}` : null;
+    const ok = types.includes(json) || (json === 'number' && types.includes('integer'));
+    return ok ? null : `a ${json} where the document says ${types.join('|')}`;
+  };
   const withJson = (text: string | FuzzRequest['body'], invalid: string | null) => (p: Parts) => {
     p.body = text;
     p.headers = p.headers.filter(([k]) => k !== 'content-type');
@@ -533,7 +628,7 @@ function bodyMutation(op: Operation): fc.Arbitrary<(p: Parts) => Omit<RouteCase,
               ? `${name} longer than ${s.maxLength}`
               : s.minLength !== undefined && v.length < s.minLength
                 ? `${name} shorter than ${s.minLength}`
-                : null;
+                : (wrongType(s, 'string') ?? missingBesides(name));
         return withJson(JSON.stringify({ [name]: v }), invalid);
       }),
       fc
@@ -545,17 +640,21 @@ function bodyMutation(op: Operation): fc.Arbitrary<(p: Parts) => Omit<RouteCase,
           ),
         )
         .map(([name, v]) => {
-          const text =
-            typeof v === 'object' && v !== null && 'raw' in v
-              ? jsonWithRawNumbers({ [name]: '@raw@' }, { '@raw@': String(v.raw) })
-              : JSON.stringify({ [name]: v });
-          return withJson(text, `${name} is not a string`);
+          const raw = typeof v === 'object' && v !== null && 'raw' in v;
+          const text = raw
+            ? jsonWithRawNumbers({ [name]: '@raw@' }, { '@raw@': String(v.raw) })
+            : JSON.stringify({ [name]: v });
+          const json = raw ? 'number' : v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+          return withJson(text, wrongType(props[name]!, json) ?? missingBesides(name));
         }),
       fc.constant(withJson('{}', required.length > 0 ? `missing ${required.join(', ')}` : null)),
       fc
         .tuple(fc.constantFrom(...names), fc.integer({ min: 2_000, max: 900_000 }))
         .map(([name, n]) =>
-          withJson(JSON.stringify({ [name]: `sk_test_${'a'.repeat(n)}` }), `${name} of ${n} characters`),
+          withJson(
+            JSON.stringify({ [name]: `sk_test_${'a'.repeat(n)}` }),
+            wrongType(props[name]!, 'string') ?? `${name} of ${n} characters`,
+          ),
         ),
       fc
         .constantFrom(...names)
@@ -574,7 +673,7 @@ export function caseArbitrary(
   auth: Auth,
   fx: Fixtures,
 ): fc.Arbitrary<RouteCase> {
-  return fc.tuple(baseline(op, auth, fx), mutation(op, kind, spec, fx)).map(([parts, mutate]) => {
+  return fc.tuple(baseline(spec, op, auth, fx), mutation(op, kind, spec, fx)).map(([parts, mutate]) => {
     const p: Parts = { ...parts, query: [...parts.query], headers: [...parts.headers] };
     const extra = mutate(p);
     return { req: materialize(op, p), ...extra };

@@ -3,8 +3,10 @@
  * (operation × auth state × mutation kind) cell, fast-check generates requests from a seeded
  * source, sent in a seeded shuffled order against one database with real rows (events,
  * connections, audit entries) and real cursors. Every response must hold the invariants of
- * checks.ts; a rejected request (≥ 400) and a read must write no row; without a key every
- * /admin/v1 request is 401 and with a wrong key 403, whatever the input; and, once auth has
+ * checks.ts (including the response conformance of support/openapi-conformance.ts); a rejected
+ * request (≥ 400) and a read must write no row; without a key every /admin/v1 request is 401
+ * and with a wrong key 403, every runtime (/v1, `userJwt`) request without a valid user JWT is
+ * 401 (expired, wrong key, `alg: none`, wrong issuer or audience…), whatever the input; once auth has
  * passed, inputs the issue names (forged cursors, extreme dates, values breaking the
  * documented schema, wrong content types and methods) get the answer it asks for.
  *
@@ -16,6 +18,8 @@ import { describe, expect, it } from 'vitest';
 import { TEST_ADMIN_KEY, TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from '../../setup/bindings';
 import { event, objects } from '../../shared/stripe-events';
 import { emulatorAccount } from '../support/emulator';
+import { mintUserToken, unsignedToken } from '../support/jwt';
+import { type Operation, readSpec, type Spec, schemaViolation } from '../support/openapi-spec';
 import { postEvent, WEBHOOK_SECRET_LIVE, WEBHOOK_SECRET_TEST, withWebhookSecrets } from '../support/webhooks';
 import { call, isolatedEnv, rowCounts, type TestEnv, totalRows } from '../support/worker';
 import { type CheckContext, checkResponse, codeStatusesOf, rowDelta, type Violation } from './checks';
@@ -29,7 +33,6 @@ import {
 } from './exchange';
 import { AUTHS, type Auth, caseArbitrary, type Fixtures, kindsFor, type RouteCase } from './route-cases';
 import { cellSeed, fuzzSettings, WEBHOOK_SHARE } from './settings';
-import { type Operation, readSpec, type Spec, schemaViolation } from './spec';
 import { describeLogCounts, postReportSection, seededShuffle, Tally } from './tally';
 
 const settings = fuzzSettings();
@@ -138,15 +141,29 @@ function checkRows(ex: Exchange, before: Record<string, number>, after: Record<s
   return [];
 }
 
-/** Without a key 401, with a wrong one 403: for every /admin/v1 request, whatever else it carries. */
+/**
+ * Auth before anything else, whatever the request carries: on /admin/v1 no key is 401 and a wrong
+ * one 403; on the runtime API (/v1) a missing or bad user JWT is 401 (a CORS preflight, OPTIONS,
+ * is answered before auth).
+ */
 function checkAuthFirst(ex: Exchange, auth: Auth): Violation[] {
-  if (auth === 'admin' || !ex.url.pathname.startsWith('/admin/v1/')) return [];
-  const want = auth === 'none' ? [401, 'UNAUTHORIZED'] : [403, 'FORBIDDEN'];
+  const path = ex.url.pathname;
+  const admin = path.startsWith('/admin/v1/');
+  const runtime = path.startsWith('/v1/') && ex.req.method.toUpperCase() !== 'OPTIONS';
+  if (auth === 'valid' || (!admin && !runtime)) return [];
+  const want = auth === 'none' || runtime ? [401, 'UNAUTHORIZED'] : [403, 'FORBIDDEN'];
   const code = (ex.json as { error?: { code?: string } } | null)?.error?.code;
   if (ex.status === want[0] && (ex.req.method === 'HEAD' || code === want[1])) return [];
+  const what = runtime
+    ? auth === 'none'
+      ? 'no token'
+      : 'bad token'
+    : auth === 'none'
+      ? 'no key'
+      : 'wrong key';
   return [
     {
-      check: auth === 'none' ? 'no key: not 401 before validation' : 'wrong key: not 403 before validation',
+      check: `${what}: not ${want[0]} before validation`,
       detail: `expected ${want.join(' ')}, got ${ex.status} ${code ?? ''}`,
     },
   ];
@@ -154,7 +171,7 @@ function checkAuthFirst(ex: Exchange, auth: Auth): Violation[] {
 
 /** What the issue asks for inputs a route must refuse, checked once auth has passed. */
 function checkExpected(ex: Exchange, auth: Auth, c: RouteCase): Violation[] {
-  if (auth !== 'admin' && ex.url.pathname.startsWith('/admin/v1/')) return [];
+  if (auth !== 'valid' && /^\/(admin\/)?v1\//.test(ex.url.pathname)) return [];
   const expected = [...(c.expect ? [c.expect] : [])];
   for (const q of c.queryChecks ?? []) {
     // The value as the server decodes it: both readings must break the documented schema.
@@ -297,10 +314,36 @@ async function seedFixtures(env: TestEnv, spec: Spec): Promise<Fixtures> {
   nameInOutput(emulator.liveKey, '<STRIPE_LIVE_KEY>');
   return {
     adminKey: TEST_ADMIN_KEY,
+    userTokens: await userTokens(tag),
     stripeKeys: { test: emulator.key, live: emulator.liveKey },
     eventIds,
     cursors,
   };
+}
+
+/**
+ * End-user JWTs for the `userJwt` operations: valid ones (long-lived: a full run takes minutes),
+ * and one of every kind the issue says is 401.
+ */
+async function userTokens(tag: string): Promise<Fixtures['userTokens']> {
+  const hours = 6 * 3600;
+  const user = `fz_user_${tag}`;
+  const valid = [
+    await mintUserToken(user, { expiresIn: hours }),
+    await mintUserToken(`${user}_2`, { expiresIn: hours, subjects: [`team:fz_${tag}`] }),
+  ];
+  const invalid = [
+    await mintUserToken(user, { expiresIn: -3600 }),
+    await mintUserToken(user, { expiresIn: hours, notBefore: 3600 }),
+    await mintUserToken(user, { expiresIn: hours, secret: `${TEST_JWT_SECRET}-not-it` }),
+    await mintUserToken(user, { expiresIn: hours, issuer: 'https://evil.paywire.test' }),
+    await mintUserToken(user, { expiresIn: hours, audience: 'someone-else' }),
+    await mintUserToken(user, { expiresIn: hours, issuer: null, audience: null }),
+    await mintUserToken(user, { expiresIn: hours }, { paywire_subjects: 'team:x' }),
+    unsignedToken(user, { expiresIn: hours }),
+  ];
+  for (const t of [...valid, ...invalid]) nameInOutput(t, '<USER_JWT>');
+  return { valid, invalid };
 }
 
 function routesMarkdown(
@@ -317,15 +360,18 @@ function routesMarkdown(
     `in a seeded shuffled order against one database holding events, both connections and audit entries.`,
     `Operations (${spec.operations.length}): ${ops}.`,
     '',
-    'Auth states: `none` (no Authorization header), `wrong` (a wrong key, a malformed or non-Bearer header),',
-    '`admin` (the admin key). Kinds: `baseline` (a documented request), `env` / `id` (hostile path values),',
+    'Auth states: `none` (no Authorization header), `wrong` (a wrong key, a malformed or non-Bearer header;',
+    'for runtime routes an expired, not-yet-valid, wrongly signed, `alg: none`, wrong-issuer or wrong-audience JWT),',
+    '`valid` (the admin key for admin routes, a user JWT signed with the test JWT_SECRET for runtime routes).',
+    'Kinds: `baseline` (a documented request), `env` / `id` (hostile path values),',
     '`query` (hostile values in documented and unknown parameters, raw query strings), `cursor` (forged cursors),',
     '`date` (extreme dates), `number` (beyond int8, 1e400, -0, NaN), `headers`, `body` (hostile fields, wrong types,',
     'not JSON, over 1 MiB), `content-type`, `method` (undocumented methods), `path-shape` (slashes, case, dot segments).',
     '',
     'Invariants checked on every response: no status ≥ 500; every error `{ error: { code, message, requestId } }` with',
-    'a code the document lists for that route and status; no SQL, bind parameter, Postgres error text or secret;',
-    'no row written by a rejected request or a read; 401 without a key and 403 with a wrong one on every',
+    'a code the document lists for that route and status, and a body valid against the schema it declares;',
+    'no SQL, bind parameter, Postgres error text or secret; no row written by a rejected request or a read;',
+    '401 without a user JWT or with a bad one on every `/v1` request; 401 without a key and 403 with a wrong one on every',
     '`/admin/v1` request; and, once auth passed, 400 for forged cursors, extreme dates and values breaking the',
     'documented schema, 413 over 1 MiB, 415 for a non-JSON body, 405 for an undocumented method.',
     `Log lines during the run: ${describeLogCounts(logCounts)}.`,

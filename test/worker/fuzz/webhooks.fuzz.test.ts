@@ -19,6 +19,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TEST_ADMIN_KEY, TEST_ENCRYPTION_KEY, TEST_JWT_SECRET } from '../../setup/bindings';
+import { readSpec } from '../support/openapi-spec';
 import {
   signatureFor,
   WEBHOOK_SECRET_LIVE,
@@ -36,7 +37,6 @@ import {
   send,
 } from './exchange';
 import { cellSeed, fuzzSettings, WEBHOOK_SHARE } from './settings';
-import { readSpec } from './spec';
 import { describeLogCounts, postReportSection, Tally } from './tally';
 import { base64Utf8, isWellFormed } from './values';
 import { buildBody, describeMutations, type WebhookPlan, webhookPlan } from './webhook-cases';

@@ -1,12 +1,14 @@
 /**
- * The Worker's own OpenAPI document, read as the fuzz suite needs it: every operation with its
- * parameters, body and, per error status, the codes it documents; and which operation (if
- * any) a concrete method and path reach, in the order the routes are mounted.
+ * The Worker's own OpenAPI document, read as the tests need it (the fuzz suite, the response
+ * conformance hook of support/worker.ts, the route × status coverage check): every operation
+ * with its parameters, body, security and, per status, the JSON schema it declares and the
+ * error codes it documents; and which operation (if any) a concrete method and path reach, in
+ * the order the routes are mounted.
  */
 
 export type JsonSchema = {
   $ref?: string;
-  type?: string;
+  type?: string | string[];
   enum?: unknown[];
   pattern?: string;
   minLength?: number;
@@ -37,7 +39,11 @@ export interface Operation {
   /** error status → documented codes (null: the schema names no enum, any code goes) */
   errors: Map<number, Set<string> | null>;
   statuses: Set<number>;
+  /** status → the declared `application/json` schema, unresolved (null: no JSON body declared) */
+  responses: Map<number, unknown | null>;
   adminKey: boolean;
+  /** the operation takes an end-user JWT (security scheme `userJwt`) */
+  userJwt: boolean;
   pattern: RegExp;
 }
 
@@ -76,9 +82,11 @@ export function readSpec(doc: any): Spec {
         : undefined;
       const errors = new Map<number, Set<string> | null>();
       const statuses = new Set<number>();
+      const responses = new Map<number, unknown | null>();
       for (const [status, response] of Object.entries<any>(op.responses ?? {})) {
         const code = Number(status);
         statuses.add(code);
+        responses.set(code, resolve(response).content?.['application/json']?.schema ?? null);
         if (code < 400) continue;
         const schema = resolve(resolve(response).content?.['application/json']?.schema);
         const codes = resolve(resolve(schema?.properties?.error)?.properties?.code)?.enum as
@@ -97,7 +105,9 @@ export function readSpec(doc: any): Spec {
           : null,
         errors,
         statuses,
+        responses,
         adminKey: (op.security ?? doc.security ?? []).some((s: Record<string, unknown>) => 'adminKey' in s),
+        userJwt: (op.security ?? doc.security ?? []).some((s: Record<string, unknown>) => 'userJwt' in s),
         pattern: templatePattern(path),
       });
     }

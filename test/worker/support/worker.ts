@@ -12,6 +12,8 @@ import * as schema from '../../../drizzle/schema';
 import type { Bindings } from '../../../src/env';
 import worker from '../../../src/index';
 import { TEST_ADMIN_KEY } from '../../setup/bindings';
+import { checkConformance, servedSpec } from './openapi-conformance';
+import { reportReached } from './openapi-coverage';
 
 export type TestEnv = Bindings & {
   NEON_FETCH_ENDPOINT: string;
@@ -79,6 +81,7 @@ export async function call<T = any>(
   await waitOnExecutionContext(ctx);
   const text = await response.text();
   responseLog.push(`${method} ${path} ${response.status} ${JSON.stringify([...response.headers])}\n${text}`);
+  await expectConformance(method, path, response, text);
   let json: unknown = null;
   try {
     json = text ? JSON.parse(text) : null;
@@ -86,6 +89,29 @@ export async function call<T = any>(
     json = null;
   }
   return { status: response.status, headers: response.headers, text, json: json as T };
+}
+
+/**
+ * The shared conformance hook (issue #10): the response must be one the Worker's /openapi.json
+ * declares for this request (support/openapi-conformance.ts), or the test that got it fails.
+ * The pair reached is counted for the route × status coverage check.
+ */
+async function expectConformance(method: string, path: string, response: Response, text: string) {
+  const spec = await servedSpec(baseEnv);
+  const pathname = new URL(`http://paywire.test${path}`).pathname;
+  const seen = {
+    method,
+    pathname,
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    text,
+  };
+  const { operation, problem } = checkConformance(spec, seen);
+  await reportReached(spec, operation, response.status);
+  if (problem)
+    throw new Error(
+      `${method} ${path} answered ${response.status}, which /openapi.json does not declare: ${problem}`,
+    );
 }
 
 /** Direct SQL on the test database (as the owner, through the same Neon driver). */

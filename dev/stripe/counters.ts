@@ -11,7 +11,7 @@ import type { Book, StoredEvent } from './store';
 export function routeOf(path: string): string {
   return path
     .split('/')
-    .map((segment) => (objectTypeForId(segment) ? ':id' : segment))
+    .map((segment) => (segment.includes('_') && objectTypeForId(segment) ? ':id' : segment))
     .join('/');
 }
 

@@ -158,18 +158,20 @@ describe('faults on list calls and counters', () => {
     const all = await stripe.products.list({ limit: 100 }).autoPagingToArray({ limit: 1000 });
     expect(all).toHaveLength(230);
     await stripe.products.retrieve(all[0]!.id);
+    await stripe.prices.list({ limit: 3 });
     const customer = await stripe.customers.create({ email: 'count@example.com' });
     await stripe.customers.update(customer.id, { name: 'Counted' });
 
     const counters = await control.counters();
-    expect(counters.list_calls).toEqual({ products: 4 });
+    expect(counters.list_calls).toEqual({ products: 4, prices: 1 });
     expect(counters.api_calls).toEqual({
+      'GET /v1/prices': 1,
       'GET /v1/products': 4,
       'GET /v1/products/:id': 1,
       'POST /v1/customers': 1,
       'POST /v1/customers/:id': 1,
     });
-    expect(counters.api_calls_total).toBe(7);
+    expect(counters.api_calls_total).toBe(8);
     expect(counters.objects_created).toEqual({ customer: 1 });
     expect(counters.events).toEqual({ 'customer.created': 1, 'customer.updated': 1 });
     expect((await control.resetCounters()).api_calls_total).toBe(0);

@@ -4,7 +4,6 @@ import { registerCatalogRoutes } from './catalog';
 import { registerEventRoutes } from './events';
 import { registerMeRoutes } from './me';
 import { registerRuntimeRoutes } from './runtime';
-import { registerSyncRoutes } from './sync';
 import * as getHealthz from './system/get-healthz';
 import * as postStripeWebhook from './webhooks/post-stripe-webhook';
 
@@ -15,7 +14,6 @@ export function registerRoutes(app: App) {
   registerEventRoutes(app);
   registerAdminRoutes(app);
   registerCatalogRoutes(app);
-  registerSyncRoutes(app);
   registerRuntimeRoutes(app);
   registerMeRoutes(app);
 }

@@ -39,7 +39,10 @@ export function servedSpec(env: object): Promise<Spec> {
     const ctx = createExecutionContext();
     const response = await worker.fetch(new Request('http://paywire.test/openapi.json'), env as never, ctx);
     await waitOnExecutionContext(ctx);
-    if (response.status !== 200) throw new Error(`GET /openapi.json answered ${response.status}`);
+    if (response.status !== 200)
+      throw new Error(
+        `GET /openapi.json answered ${response.status} (${(await response.text()).slice(0, 300)}): the Worker cannot render its own document (a route schema @hono/zod-openapi cannot convert?), so no response can be checked against it`,
+      );
     return readSpec(await response.json());
   })();
   documentPromise.catch(() => {

@@ -4,6 +4,7 @@ import { registerCatalogRoutes } from './catalog';
 import { registerEventRoutes } from './events';
 import { registerMeRoutes } from './me';
 import { registerRuntimeRoutes } from './runtime';
+import { registerSyncRoutes } from './sync';
 import * as getHealthz from './system/get-healthz';
 import * as postStripeWebhook from './webhooks/post-stripe-webhook';
 
@@ -14,6 +15,7 @@ export function registerRoutes(app: App) {
   registerEventRoutes(app);
   registerAdminRoutes(app);
   registerCatalogRoutes(app);
+  registerSyncRoutes(app);
   registerRuntimeRoutes(app);
   registerMeRoutes(app);
 }

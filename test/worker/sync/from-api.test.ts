@@ -145,7 +145,7 @@ describe('statementsFromApi', () => {
       [
         { status: 'past_due', item: items[0]!.id, gone: false },
         { status: 'past_due', item: items[1]!.id, gone: true },
-      ].sort((x, y) => (x.item < y.item ? -1 : 1)),
+      ].sort((x, y) => (String(x.item) < String(y.item) ? -1 : 1)),
     );
     const mappings = await sql.query(
       'select subject_id, source from paywire.customer_mappings where stripe_customer_id = $1',

@@ -1,0 +1,26 @@
+import { ENVIRONMENTS } from '../../../drizzle/schema';
+import { redact } from '../../redact';
+import type { ServiceContext } from '../context';
+import { type PassOutcome, runSyncPass } from './sync-pass';
+
+/**
+ * What a cron tick does (`scheduled` in src/index.ts): for each environment in turn, catch up
+ * missed events and run one slice of its sync (queued runs first, then the periodic repair),
+ * skipping environments that are not connected or whose lease another invocation holds.
+ * An environment's failure is logged and does not stop the other.
+ */
+export async function runScheduledTick(ctx: ServiceContext): Promise<PassOutcome[]> {
+  const holder = crypto.randomUUID();
+  const outcomes: PassOutcome[] = [];
+  for (const environment of ENVIRONMENTS) {
+    try {
+      outcomes.push(await runSyncPass(ctx, environment, { holder, allowRepair: true }));
+    } catch (err) {
+      const error = redact(err instanceof Error ? err.message : String(err)).slice(0, 500);
+      ctx.logger.error('sync tick failed for an environment', { environment, error });
+      outcomes.push({ environment, outcome: 'failed', error, stripeCalls: 0, dbRoundTrips: 0 });
+    }
+  }
+  ctx.logger.info('sync tick', { outcomes });
+  return outcomes;
+}

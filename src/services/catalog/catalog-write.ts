@@ -6,10 +6,10 @@ import { AppError } from '../../errors';
 import { stripeCall } from '../../stripe/errors';
 import type { AuditEntry } from '../audit/record-audit';
 import type { ServiceContext } from '../context';
+import { statementsFromApi } from '../projection/from-api';
 import type { StripeObject } from '../projection/stripe-object';
 import type { PriceRow, ProductRow } from '../projection-read/list-catalog';
 import { runIdempotentWrite, type WriteOutcome } from './idempotency';
-import { projectApiObject } from './project-api-object';
 
 /** What every catalog write takes besides its own fields. */
 export interface CatalogWriteInput {
@@ -58,13 +58,8 @@ export function catalogWrite<K extends Kind>(
       related = spec.related ? ((await spec.related(stripe)) as StripeObject[]) : [];
       return object;
     },
-    project: (object, readAt) => {
-      // Date.now(), not the clock: only a tiebreak between writes of the same second.
-      const readAtMs = Math.max(readAt * 1000, Date.now());
-      return [object, ...related].flatMap((o) =>
-        projectApiObject(ctx.db, input.environment, kind, o, readAt, readAtMs),
-      );
-    },
+    project: (object, sentAt) =>
+      statementsFromApi(ctx, input.environment, `${kind}s`, [object, ...related], sentAt),
     audit: (object): AuditEntry => ({
       action: operation,
       environment: input.environment,

@@ -23,8 +23,8 @@ export interface IdempotentWrite<Row> {
   /** the HTTP status of a first success (201 create, 200 otherwise); replays answer the same */
   status: 200 | 201;
   call(stripe: Stripe, options: Stripe.RequestOptions): Promise<StripeObject>;
-  /** projection statements for the object Stripe answered, read at `readAt` (unix seconds) */
-  project(object: StripeObject, readAt: number): Statement[];
+  /** projection statements for the object Stripe answered to a request sent at `sentAt` */
+  project(object: StripeObject, sentAt: Date): Statement[];
   audit(object: StripeObject): AuditEntry;
   /** the projection row of the object, read after the write (in the same transaction) */
   readRow(objectId: string): ReadRow<Row>;
@@ -83,12 +83,13 @@ export async function runIdempotentWrite<Row>(
     return { status: claimed.responseStatus as 200 | 201, row: rows[0], idempotencyKey: key, replayed: true };
   }
 
+  // A read reflects Stripe at some instant after the request was sent (the recency rule of API reads).
+  const sentAt = new Date(Math.max(Date.now(), ctx.clock.now() * 1000));
   const object = await stripeCall(write.operation, () =>
     write.call(stripe, { idempotencyKey: claimed.stripeIdempotencyKey }),
   ).catch((err: unknown) => {
     throw asConflictIfIdempotency(err, key);
   });
-  const readAt = ctx.clock.now();
   const complete = ctx.db
     .update(idempotencyKeys)
     .set({
@@ -96,7 +97,7 @@ export async function runIdempotentWrite<Row>(
       responseStatus: write.status,
       response: object,
       stripeObjectId: typeof object.id === 'string' ? object.id : null,
-      completedAt: new Date(readAt * 1000),
+      completedAt: sql`now()`,
       updatedAt: sql`now()`,
     })
     .where(sql`${idempotencyKeys.id} = ${claimed.id}`);
@@ -104,7 +105,7 @@ export async function runIdempotentWrite<Row>(
   const results = await dbCall(`record ${write.operation}`, () =>
     ctx.db.batch([
       complete,
-      ...write.project(object, readAt),
+      ...write.project(object, sentAt),
       auditStatement(ctx, write.audit(object)),
       write.readRow(objectId),
     ] as unknown as [Statement, ...Statement[]]),
@@ -152,7 +153,7 @@ function asConflictIfIdempotency(err: unknown, key: string): unknown {
   return err;
 }
 
-async function sha256Hex(text: string): Promise<string> {
+export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -215,8 +215,10 @@ export function exampleOf(spec: Spec, schema: unknown, depth = 0): unknown {
   const type = Array.isArray(s.type) ? s.type.find((t: string) => t !== 'null') : s.type;
   switch (type) {
     case 'object': {
+      // Required properties; with none required (an "one of these" rule in code), the first one.
+      const names: string[] = s.required ?? Object.keys(s.properties ?? {}).slice(0, 1);
       const out: Record<string, unknown> = {};
-      for (const name of s.required ?? []) out[name] = exampleOf(spec, s.properties?.[name], depth + 1);
+      for (const name of names) out[name] = exampleOf(spec, s.properties?.[name], depth + 1);
       return out;
     }
     case 'array':

@@ -152,6 +152,7 @@ export const CATALOG_WRITE_ERRORS: ErrorCode[] = [
   'NOT_CONNECTED',
   'STRIPE_ERROR',
   'STRIPE_UNAVAILABLE',
+  'STRIPE_UNREACHABLE',
 ];
 
 /** The headers of a write's answer: the key it ran under, and whether it was a replay. */

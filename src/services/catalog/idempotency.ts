@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import { type Environment, idempotencyKeys } from '../../../drizzle/schema';
 import { dbCall } from '../../db/errors';
 import { AppError } from '../../errors';
@@ -88,7 +88,7 @@ export async function runIdempotentWrite<Row>(
   const object = await stripeCall(write.operation, () =>
     write.call(stripe, { idempotencyKey: claimed.stripeIdempotencyKey }),
   ).catch((err: unknown) => {
-    throw asConflictIfIdempotency(err, key);
+    throw translateStripeFailure(err, key);
   });
   const complete = ctx.db
     .update(idempotencyKeys)
@@ -139,15 +139,29 @@ async function claimKey(
   return rows[0]!;
 }
 
-/** Stripe refusing a reused idempotency key with other parameters is the caller's conflict. */
-function asConflictIfIdempotency(err: unknown, key: string): unknown {
+/**
+ * Stripe's failures as the catalog writes answer them: a reused Stripe idempotency key with
+ * other parameters is the caller's 409; Stripe not reachable at all (network, timeout) is 503
+ * STRIPE_UNREACHABLE (retry with the same key); anything Stripe answered stays as translated
+ * (502 STRIPE_ERROR with Stripe's redacted message, STRIPE_UNAVAILABLE for its 5xx/429).
+ */
+function translateStripeFailure(err: unknown, key: string): unknown {
+  if (err instanceof AppError && !err.code.startsWith('STRIPE_')) return err;
   const cause = err instanceof AppError ? err.cause : err;
-  const type = (cause as { type?: unknown } | null)?.type;
-  if (type === 'StripeIdempotencyError') {
+  if (cause instanceof Stripe.errors.StripeIdempotencyError) {
     return new AppError(
       'CONFLICT',
       `Idempotency-Key "${key.slice(0, 80)}" is in use by another request (Stripe refused to repeat it)`,
       { cause },
+    );
+  }
+  if (cause instanceof Stripe.errors.StripeConnectionError || !(cause instanceof Stripe.errors.StripeError)) {
+    return new AppError(
+      'STRIPE_UNREACHABLE',
+      'Stripe could not be reached; retry with the same Idempotency-Key',
+      {
+        cause,
+      },
     );
   }
   return err;

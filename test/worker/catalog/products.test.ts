@@ -165,6 +165,17 @@ describe('POST /admin/v1/:env/products', () => {
     }
   });
 
+  it('Stripe unreachable is 503 STRIPE_UNREACHABLE; the retry with the same key completes once', async () => {
+    const key = uniqueKey();
+    const unreachable = { ...stack, env: { ...stack.env, STRIPE_API_BASE: 'http://127.0.0.1:9' } };
+    const res = await adminCall(unreachable, 'POST', '/admin/v1/test/products', { name: 'Offline' }, key);
+    expect(res.status).toBe(503);
+    expectErrorShape(res.json, 'STRIPE_UNREACHABLE');
+    const ok = await adminCall(stack, 'POST', '/admin/v1/test/products', { name: 'Offline' }, key);
+    expect(ok.status, ok.text).toBe(201);
+    expect(await productRow(stack.env, ok.json.id)).toMatchObject({ name: 'Offline' });
+  });
+
   it('a retry after Stripe failed calls Stripe again under the same Stripe key and completes once', async () => {
     const key = uniqueKey();
     const restore = await stripeDown(stack.key, '/v1/products', 'POST');

@@ -69,6 +69,37 @@ describe('list pagination over a large book', () => {
     expect(subsMs).toBeLessThan(60_000);
   }, 180_000);
 
+  it("the issue's account (1,200 products, 2,500 prices, 3,000 customers, 5,000 subscriptions) lists in ⌈N/100⌉ calls per resource", async () => {
+    const created = await emu.control().createAccount({ id: 'acct_issue11' });
+    const key11 = created.test_secret_key;
+    const control = emu.control(key11);
+    await control.seed({
+      products: 1200,
+      prices: 2500,
+      inactive_prices: 100,
+      customers: 3000,
+      subscriptions: { active: 4500, trialing: 300, canceled: 200 },
+    });
+    await control.resetCounters();
+    const walked: Record<string, number> = {};
+    for (const [resource, query] of [
+      ['products', ''],
+      ['prices', ''],
+      ['customers', ''],
+      ['subscriptions', '&status=all'],
+    ] as const) {
+      const { ids } = await walk(key11, `/v1/${resource}`, query);
+      walked[resource] = new Set(ids).size;
+    }
+    expect(walked).toEqual({ products: 1200, prices: 2500, customers: 3000, subscriptions: 5000 });
+    expect((await control.counters()).list_calls).toEqual({
+      products: 12,
+      prices: 25,
+      customers: 30,
+      subscriptions: 50,
+    });
+  }, 60_000);
+
   it('ending_before walks back to the start, pages in display order', async () => {
     const small = emu.accounts[1]!.testSecretKey;
     await emu.control(small).seed({ products: 25 });

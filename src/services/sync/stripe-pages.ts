@@ -90,6 +90,7 @@ const BASE_DELAY_MS = 400;
 const MAX_DELAY_MS = 8_000;
 /** what a Stripe call may take before it is abandoned (also capped by the budget) */
 const CALL_TIMEOUT_MS = 15_000;
+const MIN_CALL_TIMEOUT_MS = 5_000;
 
 /**
  * Runs a Stripe call with its own retries: each attempt is one request (stripe-node's retries
@@ -104,7 +105,8 @@ export async function callStripe<T>(
   sleep: (ms: number) => Promise<void> = defaultSleep,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const timeout = Math.max(1, Math.min(CALL_TIMEOUT_MS, budget.remaining()));
+    // A call may outlive a nearly spent budget a little (the slice's first page is always read).
+    const timeout = Math.min(CALL_TIMEOUT_MS, Math.max(MIN_CALL_TIMEOUT_MS, budget.remaining()));
     tally.stripeCalls++;
     try {
       return await call({ maxNetworkRetries: 0, timeout });

@@ -1,5 +1,6 @@
 import type { App } from '../../http/context';
 import * as postCheckoutSession from './post-checkout-session';
+import * as postCustomerPortalSession from './post-customer-portal-session';
 
 /**
  * Runtime routes under /v1/:env for signed-in end users (a JWT verified by userAuth, CORS from
@@ -9,4 +10,5 @@ import * as postCheckoutSession from './post-checkout-session';
  */
 export function registerRuntimeRoutes(app: App) {
   postCheckoutSession.register(app);
+  postCustomerPortalSession.register(app);
 }

@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { userHeaders } from '../support/jwt';
+import { runRuntimeSecurityTests } from '../support/runtime-security';
 import {
   checkoutBody,
   emulatorCustomersOf,
@@ -189,4 +190,13 @@ describe('POST /v1/:env/checkout-sessions', () => {
       await sql()`select subject_type, subject_id, created_by from paywire.checkout_sessions where id = ${res.json.id}`;
     expect(row).toEqual({ subject_type: 'team', subject_id: team, created_by: user });
   });
+});
+
+runRuntimeSecurityTests({
+  method: 'POST',
+  path: '/v1/{env}/checkout-sessions',
+  env: () => stack.env,
+  request: (subject) => ({ body: checkoutBody(oneTime, subject ? { subject } : {}) }),
+  refusal: { status: 403 },
+  otherEnvironment: { status: 409, code: 'NOT_CONNECTED' },
 });

@@ -21,6 +21,8 @@ export interface MintOptions {
   audience?: string | null;
   /** paywire_subjects claim: "type:id" strings */
   subjects?: string[];
+  /** leave `exp` out (the Worker requires it) */
+  noExpiry?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -33,7 +35,8 @@ function claimsFor(sub: string, options: MintOptions, extra: JWTPayload = {}): J
 }
 
 function withStandardClaims(jwt: SignJWT, options: MintOptions): SignJWT {
-  jwt.setIssuedAt().setExpirationTime(now() + (options.expiresIn ?? 300));
+  jwt.setIssuedAt();
+  if (!options.noExpiry) jwt.setExpirationTime(now() + (options.expiresIn ?? 300));
   if (options.notBefore !== undefined) jwt.setNotBefore(now() + options.notBefore);
   const issuer = options.issuer === undefined ? TEST_ISSUER : options.issuer;
   const audience = options.audience === undefined ? TEST_AUDIENCE : options.audience;

@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchAsCaller } from '../../../src/db/as-caller';
 import { userHeaders } from '../support/jwt';
+import { runRuntimeSecurityTests } from '../support/runtime-security';
 import { call, dbFor, isolatedEnv, sqlFor, type TestEnv } from '../support/worker';
 
 const env: TestEnv = isolatedEnv();
@@ -224,3 +225,19 @@ describe('GET /v1/{env}/me/entitlements', () => {
     expect((await me('mallory', 'entitlements')).json.data).toEqual([]);
   });
 });
+
+// The shared runtime cases (bad tokens, another user's subject, a team left or never joined,
+// other and unknown environments). Reads refuse by leaving the subject's rows out (200).
+for (const resource of ['subscriptions', 'payments', 'entitlements']) {
+  runRuntimeSecurityTests({
+    method: 'GET',
+    path: `/v1/{env}/me/${resource}`,
+    env: () => env,
+    request: (subject) => (subject ? { query: `subject=${subject.type}:${subject.id}` } : {}),
+    refusal: {
+      status: 200,
+      subjectIds: (json: { data: Array<{ subject: { id: string } }> }) => json.data.map((r) => r.subject.id),
+    },
+    otherEnvironment: { status: 200 },
+  });
+}

@@ -25,14 +25,24 @@ export type JwtConfig = Pick<Config, 'JWT_SECRET' | 'JWT_JWKS_URL' | 'JWT_ISSUER
 export type VerifiedClaims = JWTPayload & { sub: string };
 
 /**
- * One remote key set per JWKS URL and isolate: jose fetches it on first use, caches the keys,
- * and refetches when a token names a `kid` it does not hold (at most once per 30 s cooldown).
+ * After a fetch of the key set, how long an unknown `kid` is refused without fetching again:
+ * short enough that a rotated key works within seconds, long enough that tokens with made-up
+ * kids cannot make every request fetch the JWKS.
+ */
+export const JWKS_REFETCH_COOLDOWN_MS = 5_000;
+
+/**
+ * One remote key set per JWKS URL and isolate: jose fetches it on first use, caches the keys
+ * (10 minutes), and refetches when a token names a `kid` it does not hold (after the cooldown).
  */
 const keySets = new Map<string, JWTVerifyGetKey>();
 function remoteKeySet(url: string): JWTVerifyGetKey {
   let keySet = keySets.get(url);
   if (!keySet) {
-    keySet = createRemoteJWKSet(new URL(url), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+    keySet = createRemoteJWKSet(new URL(url), {
+      timeoutDuration: 5000,
+      cooldownDuration: JWKS_REFETCH_COOLDOWN_MS,
+    });
     keySets.set(url, keySet);
   }
   return keySet;

@@ -3,7 +3,7 @@ import { type Environment, prices, products, subscriptions } from '../../../driz
 import { dbCall } from '../../db/errors';
 import type { ServiceContext } from '../context';
 import { type MeListInput, selectPageAsCaller } from './caller-page';
-import { listMySubscriptionsQueryExtra, type MySubscriptionRow } from './list-my-subscriptions';
+import { type MySubscriptionRow, subscriptionItemsColumn } from './list-my-subscriptions';
 
 /**
  * Subscription statuses that grant their plan. `past_due` is included on purpose: Stripe keeps
@@ -77,7 +77,7 @@ export async function listMyEntitlements(ctx: ServiceContext, input: MeListInput
     subscriptions,
     subscriptions.createdAt,
     filters,
-    listMySubscriptionsQueryExtra,
+    subscriptionItemsColumn,
   );
   const subs = page.data as MySubscriptionRow[];
   const priceIds = [...new Set(subs.flatMap((s) => s.items.map((i) => i.price).filter((p) => p !== null)))];

@@ -39,8 +39,8 @@ const itemsOfSubscription = sql<MySubscriptionItem[]>`(
      and i.stripe_subscription_id = "subscriptions".stripe_subscription_id
      and i.deleted_at is null)`;
 
-/** Extra columns of a subscription page: its items. */
-export const listMySubscriptionsQueryExtra = { items: itemsOfSubscription };
+/** The extra column of a subscription page: its live items. */
+export const subscriptionItemsColumn = { items: itemsOfSubscription };
 
 /** Subscriptions of every subject the caller may access (RLS decides), newest first. */
 export async function listMySubscriptions(
@@ -62,7 +62,7 @@ export async function listMySubscriptions(
     subscriptions,
     subscriptions.createdAt,
     filters,
-    listMySubscriptionsQueryExtra,
+    subscriptionItemsColumn,
   );
   return { data: page.data as MySubscriptionRow[], nextCursor: page.nextCursor };
 }

@@ -40,7 +40,8 @@ export async function openApiDocument(): Promise<OpenAPI3> {
 
 /** The TypeScript types of `document`, exactly as src/sdk/openapi.ts holds them. */
 export async function renderSdkTypes(document: OpenAPI3): Promise<string> {
-  const ast = await openapiTS(document, { alphabetize: false });
+  // A field with a default is optional in a request (the API fills it in), so defaults do not make fields required.
+  const ast = await openapiTS(document, { alphabetize: false, defaultNonNullable: false });
   return formatWithBiome(HEADER + astToString(ast), SDK_TYPES_FILE);
 }
 

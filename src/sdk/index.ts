@@ -17,5 +17,19 @@ export type {
   PaywireError,
   PaywireResult,
 } from './result';
+export {
+  type CallOptions,
+  type CreateCheckoutSessionBody,
+  type CreatePortalSessionBody,
+  type CreateSessionOptions,
+  createPaywireClient,
+  type GetToken,
+  type MyEntitlementsQuery,
+  type MyPaymentsQuery,
+  type MySubscriptionsQuery,
+  type PaywireClient,
+  type PaywireClientOptions,
+  type RuntimePaths,
+} from './runtime-client';
 export type { FetchFunction, SettledClient, SettledMethod } from './settled-client';
 export type * from './types';

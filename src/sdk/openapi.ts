@@ -2062,7 +2062,214 @@ export interface paths {
       };
     };
     put?: never;
-    post?: never;
+    /**
+     * Create a product in Stripe
+     * @description Creates the product in the connected Stripe account and writes its projection row before answering. Retry-safe with `Idempotency-Key`: the same key and body answer the same product (201, `Idempotent-Replayed: true`) without calling Stripe; another body → 409.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Makes the write safe to retry: the same key with the same body answers the same object (Stripe is called once); with another body → 409. A UUID per logical write is a good key. */
+          'idempotency-key'?: string;
+        };
+        path: {
+          /** @description test | live */
+          env: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['CreateProductRequest'];
+        };
+      };
+      responses: {
+        /** @description Created (or the replay of an earlier create with the same key) */
+        201: {
+          headers: {
+            /** @description the key the write ran under (generated when none was sent) */
+            'Idempotency-Key': string;
+            /** @description present when this is the stored answer of an earlier request with the same key */
+            'Idempotent-Replayed'?: 'true';
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Product'];
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Credentials not allowed here: FORBIDDEN */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'FORBIDDEN';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Conflict: CONFLICT, NOT_CONNECTED */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'CONFLICT' | 'NOT_CONNECTED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body too large: PAYLOAD_TOO_LARGE */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'PAYLOAD_TOO_LARGE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body is not JSON: UNSUPPORTED_MEDIA_TYPE */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNSUPPORTED_MEDIA_TYPE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Stripe failed or is unreachable: STRIPE_ERROR, STRIPE_UNAVAILABLE */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'STRIPE_ERROR' | 'STRIPE_UNAVAILABLE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, STRIPE_UNREACHABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'STRIPE_UNREACHABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;
@@ -2216,7 +2423,214 @@ export interface paths {
       };
     };
     put?: never;
-    post?: never;
+    /**
+     * Create a price (one-time or recurring)
+     * @description Creates the price in Stripe (currency, unitAmount, recurring interval/count/trialPeriodDays, lookupKey with transferLookupKey, nickname, metadata) and writes its projection row before answering. Amount, currency and interval cannot change later: create a new price (transferLookupKey moves the lookup key) and archive the old one. Retry-safe with `Idempotency-Key`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Makes the write safe to retry: the same key with the same body answers the same object (Stripe is called once); with another body → 409. A UUID per logical write is a good key. */
+          'idempotency-key'?: string;
+        };
+        path: {
+          /** @description test | live */
+          env: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['CreatePriceRequest'];
+        };
+      };
+      responses: {
+        /** @description Created (or the replay of an earlier create with the same key) */
+        201: {
+          headers: {
+            /** @description the key the write ran under (generated when none was sent) */
+            'Idempotency-Key': string;
+            /** @description present when this is the stored answer of an earlier request with the same key */
+            'Idempotent-Replayed'?: 'true';
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Price'];
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Credentials not allowed here: FORBIDDEN */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'FORBIDDEN';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Conflict: CONFLICT, NOT_CONNECTED */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'CONFLICT' | 'NOT_CONNECTED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body too large: PAYLOAD_TOO_LARGE */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'PAYLOAD_TOO_LARGE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body is not JSON: UNSUPPORTED_MEDIA_TYPE */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNSUPPORTED_MEDIA_TYPE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Stripe failed or is unreachable: STRIPE_ERROR, STRIPE_UNAVAILABLE */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'STRIPE_ERROR' | 'STRIPE_UNAVAILABLE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, STRIPE_UNREACHABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'STRIPE_UNREACHABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;
@@ -2695,6 +3109,2449 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/v1/catalog/promote': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Promote the catalog from one environment to the other (test → live)
+     * @description Matches products and prices by lookup key, then metadata `paywire_key`, and plans create / update / unchanged / only-in-target steps from the projection of both environments. Dry run unless `apply` is true; applying runs every write idempotently, so running it twice changes nothing the second time. Objects only in the target are reported, never touched. A price whose amount, currency or interval differ is replaced (new price takes the lookup key, the old one is archived).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['PromoteCatalogRequest'];
+        };
+      };
+      responses: {
+        /** @description The plan (and, with apply, what was done) */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['PromotionResult'];
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Credentials not allowed here: FORBIDDEN */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'FORBIDDEN';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Conflict: CONFLICT, NOT_CONNECTED */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'CONFLICT' | 'NOT_CONNECTED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body too large: PAYLOAD_TOO_LARGE */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'PAYLOAD_TOO_LARGE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body is not JSON: UNSUPPORTED_MEDIA_TYPE */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNSUPPORTED_MEDIA_TYPE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Stripe failed or is unreachable: STRIPE_ERROR, STRIPE_UNAVAILABLE */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'STRIPE_ERROR' | 'STRIPE_UNAVAILABLE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, STRIPE_UNREACHABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'STRIPE_UNREACHABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/v1/{env}/products/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Update a product (name, description, metadata, active, default price)
+     * @description Updates the product in Stripe and its projection row before answering. `defaultPriceId` sets the product's default price (an active price of this product; null clears it). Retry-safe with `Idempotency-Key`.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Makes the write safe to retry: the same key with the same body answers the same object (Stripe is called once); with another body → 409. A UUID per logical write is a good key. */
+          'idempotency-key'?: string;
+        };
+        path: {
+          /** @description test | live */
+          env: string;
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['UpdateProductRequest'];
+        };
+      };
+      responses: {
+        /** @description Updated */
+        200: {
+          headers: {
+            /** @description the key the write ran under (generated when none was sent) */
+            'Idempotency-Key': string;
+            /** @description present when this is the stored answer of an earlier request with the same key */
+            'Idempotent-Replayed'?: 'true';
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Product'];
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Credentials not allowed here: FORBIDDEN */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'FORBIDDEN';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Conflict: CONFLICT, NOT_CONNECTED */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'CONFLICT' | 'NOT_CONNECTED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body too large: PAYLOAD_TOO_LARGE */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'PAYLOAD_TOO_LARGE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body is not JSON: UNSUPPORTED_MEDIA_TYPE */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNSUPPORTED_MEDIA_TYPE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Stripe failed or is unreachable: STRIPE_ERROR, STRIPE_UNAVAILABLE */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'STRIPE_ERROR' | 'STRIPE_UNAVAILABLE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, STRIPE_UNREACHABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'STRIPE_UNREACHABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/admin/v1/{env}/products/{id}/archive': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Archive a product (active=false)
+     * @description Stripe keeps archived products (existing subscriptions go on); they can no longer be bought. Unarchive with PATCH `{ "active": true }`. No body.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Makes the write safe to retry: the same key with the same body answers the same object (Stripe is called once); with another body → 409. A UUID per logical write is a good key. */
+          'idempotency-key'?: string;
+        };
+        path: {
+          /** @description test | live */
+          env: string;
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Archived */
+        200: {
+          headers: {
+            /** @description the key the write ran under (generated when none was sent) */
+            'Idempotency-Key': string;
+            /** @description present when this is the stored answer of an earlier request with the same key */
+            'Idempotent-Replayed'?: 'true';
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Product'];
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Credentials not allowed here: FORBIDDEN */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'FORBIDDEN';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Conflict: CONFLICT, NOT_CONNECTED */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'CONFLICT' | 'NOT_CONNECTED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body too large: PAYLOAD_TOO_LARGE */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'PAYLOAD_TOO_LARGE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body is not JSON: UNSUPPORTED_MEDIA_TYPE */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNSUPPORTED_MEDIA_TYPE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Stripe failed or is unreachable: STRIPE_ERROR, STRIPE_UNAVAILABLE */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'STRIPE_ERROR' | 'STRIPE_UNAVAILABLE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, STRIPE_UNREACHABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'STRIPE_UNREACHABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/v1/{env}/prices/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Update a price (nickname, metadata, lookup key, active)
+     * @description Changes what Stripe lets change on a price and its projection row before answering. `lookupKey: null` removes the key; `transferLookupKey` takes it from the price that holds it. Retry-safe with `Idempotency-Key`.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Makes the write safe to retry: the same key with the same body answers the same object (Stripe is called once); with another body → 409. A UUID per logical write is a good key. */
+          'idempotency-key'?: string;
+        };
+        path: {
+          /** @description test | live */
+          env: string;
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['UpdatePriceRequest'];
+        };
+      };
+      responses: {
+        /** @description Updated */
+        200: {
+          headers: {
+            /** @description the key the write ran under (generated when none was sent) */
+            'Idempotency-Key': string;
+            /** @description present when this is the stored answer of an earlier request with the same key */
+            'Idempotent-Replayed'?: 'true';
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Price'];
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Credentials not allowed here: FORBIDDEN */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'FORBIDDEN';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Conflict: CONFLICT, NOT_CONNECTED */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'CONFLICT' | 'NOT_CONNECTED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body too large: PAYLOAD_TOO_LARGE */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'PAYLOAD_TOO_LARGE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body is not JSON: UNSUPPORTED_MEDIA_TYPE */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNSUPPORTED_MEDIA_TYPE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Stripe failed or is unreachable: STRIPE_ERROR, STRIPE_UNAVAILABLE */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'STRIPE_ERROR' | 'STRIPE_UNAVAILABLE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, STRIPE_UNREACHABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'STRIPE_UNREACHABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/admin/v1/{env}/prices/{id}/archive': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Archive a price (active=false)
+     * @description New checkouts cannot use an archived price; existing subscriptions keep it. Stripe refuses to archive a product's default price (change or clear the default first: 502 STRIPE_ERROR with Stripe's message). No body.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Makes the write safe to retry: the same key with the same body answers the same object (Stripe is called once); with another body → 409. A UUID per logical write is a good key. */
+          'idempotency-key'?: string;
+        };
+        path: {
+          /** @description test | live */
+          env: string;
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Archived */
+        200: {
+          headers: {
+            /** @description the key the write ran under (generated when none was sent) */
+            'Idempotency-Key': string;
+            /** @description present when this is the stored answer of an earlier request with the same key */
+            'Idempotent-Replayed'?: 'true';
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Price'];
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Credentials not allowed here: FORBIDDEN */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'FORBIDDEN';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Conflict: CONFLICT, NOT_CONNECTED */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'CONFLICT' | 'NOT_CONNECTED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body too large: PAYLOAD_TOO_LARGE */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'PAYLOAD_TOO_LARGE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body is not JSON: UNSUPPORTED_MEDIA_TYPE */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNSUPPORTED_MEDIA_TYPE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Stripe failed or is unreachable: STRIPE_ERROR, STRIPE_UNAVAILABLE */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'STRIPE_ERROR' | 'STRIPE_UNAVAILABLE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, STRIPE_UNREACHABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'STRIPE_UNREACHABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/v1/{env}/sync': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start a full sync of the environment, or join the pass already queued or running
+     * @description Answers at once with the run; a first slice runs after the response and the cron tick continues it. Poll GET /admin/v1/{env}/sync-runs/{id} for progress.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description test | live */
+          env: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The pass */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              run: components['schemas']['SyncRun'];
+              /** @description true: a pass was already queued or running */
+              joined: boolean;
+            };
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Credentials not allowed here: FORBIDDEN */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'FORBIDDEN';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Conflict: NOT_CONNECTED */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_CONNECTED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/v1/{env}/sync-runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Sync runs of the environment, newest first, with progress, counts and drift */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          /** @description nextCursor of the previous page */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          /** @description test | live */
+          env: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: components['schemas']['SyncRun'][];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Credentials not allowed here: FORBIDDEN */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'FORBIDDEN';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/v1/{env}/sync-runs/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One sync run: status, progress (resource, page), counts per resource, drift */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description test | live */
+          env: string;
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The run */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SyncRun'];
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Credentials not allowed here: FORBIDDEN */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'FORBIDDEN';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/{env}/checkout-sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start a Stripe Checkout for the caller (or a subject they may bill)
+     * @description The request row is written as the caller under row level security: a subject the caller may not bill is 403 and nothing is written. The subject gets exactly one Stripe customer. Same `Idempotency-Key` and body → the same session (200); another body → 409. Unknown or inactive prices → 400 naming the item. Stripe refusing → 502 with its message; Stripe unreachable → 503.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Makes the request safe to retry: the same key and body (for the same subject) answer the same session (200); another body → 409. A UUID per click is a good key. */
+          'idempotency-key'?: string;
+        };
+        path: {
+          /** @description test | live */
+          env: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['CreateCheckoutSession'];
+        };
+      };
+      responses: {
+        /** @description The session an earlier request with this Idempotency-Key created */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['CheckoutSession'];
+          };
+        };
+        /** @description Created: redirect the browser to `url` */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['CheckoutSession'];
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Credentials not allowed here: FORBIDDEN */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'FORBIDDEN';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Conflict: NOT_CONNECTED, CONFLICT */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_CONNECTED' | 'CONFLICT';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body too large: PAYLOAD_TOO_LARGE */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'PAYLOAD_TOO_LARGE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body is not JSON: UNSUPPORTED_MEDIA_TYPE */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNSUPPORTED_MEDIA_TYPE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Too many requests (Retry-After says when to try again): RATE_LIMITED */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'RATE_LIMITED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Stripe failed or is unreachable: STRIPE_ERROR */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'STRIPE_ERROR';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: STRIPE_UNREACHABLE, DB_UNAVAILABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'STRIPE_UNREACHABLE' | 'DB_UNAVAILABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/{env}/customer-portal-sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Open Stripe's Customer Portal for the caller (or a subject they may bill)
+     * @description The request row is written as the caller under row level security: a subject the caller may not bill is 403 and nothing is written. A subject without a Stripe customer yet (no checkout) is 404.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description test | live */
+          env: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['CreatePortalSession'];
+        };
+      };
+      responses: {
+        /** @description Created: redirect the browser to `url` */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['PortalSession'];
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED' | 'INVALID_JSON';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Credentials not allowed here: FORBIDDEN */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'FORBIDDEN';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Conflict: NOT_CONNECTED */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_CONNECTED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body too large: PAYLOAD_TOO_LARGE */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'PAYLOAD_TOO_LARGE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body is not JSON: UNSUPPORTED_MEDIA_TYPE */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNSUPPORTED_MEDIA_TYPE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Too many requests (Retry-After says when to try again): RATE_LIMITED */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'RATE_LIMITED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Stripe failed or is unreachable: STRIPE_ERROR */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'STRIPE_ERROR';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: STRIPE_UNREACHABLE, DB_UNAVAILABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'STRIPE_UNREACHABLE' | 'DB_UNAVAILABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/{env}/me/subscriptions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The caller's subscriptions: every subject they may bill (read under RLS), newest first */
+    get: {
+      parameters: {
+        query?: {
+          status?:
+            | 'incomplete'
+            | 'incomplete_expired'
+            | 'trialing'
+            | 'active'
+            | 'past_due'
+            | 'canceled'
+            | 'unpaid'
+            | 'paused';
+          /** @description billing subject as type:id, e.g. user:42 or team:acme */
+          subject?: string;
+          limit?: number;
+          /** @description nextCursor of the previous page */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          /** @description test | live */
+          env: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: components['schemas']['MySubscription'][];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/{env}/me/payments': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The caller's payments (payment intents, invoices, checkout payments, refunds), newest first */
+    get: {
+      parameters: {
+        query?: {
+          kind?: 'payment_intent' | 'invoice' | 'checkout_session' | 'refund';
+          /** @description billing subject as type:id, e.g. user:42 or team:acme */
+          subject?: string;
+          limit?: number;
+          /** @description nextCursor of the previous page */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          /** @description test | live */
+          env: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: components['schemas']['MyPayment'][];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/{env}/me/entitlements': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The plans the caller's subjects hold: one entry per active, trialing or past_due subscription, with the `plan` metadata of its price or product */
+    get: {
+      parameters: {
+        query?: {
+          /** @description billing subject as type:id, e.g. user:42 or team:acme */
+          subject?: string;
+          limit?: number;
+          /** @description nextCursor of the previous page */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          /** @description test | live */
+          env: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: components['schemas']['Entitlement'][];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2719,12 +5576,14 @@ export interface components {
           | 'NOT_CONNECTED'
           | 'PAYLOAD_TOO_LARGE'
           | 'UNSUPPORTED_MEDIA_TYPE'
+          | 'RATE_LIMITED'
           | 'CLIENT_DISCONNECTED'
           | 'INTERNAL'
           | 'PROJECTION_FAILED'
           | 'STRIPE_ERROR'
           | 'STRIPE_UNAVAILABLE'
           | 'DB_UNAVAILABLE'
+          | 'STRIPE_UNREACHABLE'
           | 'NOT_CONFIGURED';
         message: string;
         requestId: string;
@@ -2840,6 +5699,16 @@ export interface components {
             drift?: unknown;
             error: string | null;
           } | null;
+          /** @description the newest completed sync pass and the drift it corrected */
+          lastRepair: {
+            id: string;
+            kind: string;
+            /** @example 2026-11-23T10:00:00.000Z */
+            finishedAt: string;
+            ageSeconds: number;
+            /** @example 3 subscriptions corrected, 1 price archived */
+            summary: string;
+          } | null;
         };
         live: {
           /** @enum {string} */
@@ -2883,6 +5752,16 @@ export interface components {
             counts?: unknown;
             drift?: unknown;
             error: string | null;
+          } | null;
+          /** @description the newest completed sync pass and the drift it corrected */
+          lastRepair: {
+            id: string;
+            kind: string;
+            /** @example 2026-11-23T10:00:00.000Z */
+            finishedAt: string;
+            ageSeconds: number;
+            /** @example 3 subscriptions corrected, 1 price archived */
+            summary: string;
           } | null;
         };
       };
@@ -3118,6 +5997,340 @@ export interface components {
       metadata: {
         [key: string]: string;
       };
+    };
+    PromotionResult: {
+      /** @enum {string} */
+      from: 'test' | 'live';
+      /** @enum {string} */
+      to: 'test' | 'live';
+      applied: boolean;
+      steps: components['schemas']['PromotionStep'][];
+      summary: {
+        create: number;
+        update: number;
+        unchanged: number;
+        onlyInTarget: number;
+      };
+      /** @description Stripe writes made by this call */
+      writes: number;
+    };
+    PromotionStep: {
+      /** @enum {string} */
+      kind: 'product' | 'price';
+      /** @enum {string} */
+      action: 'create' | 'update' | 'unchanged' | 'only-in-target';
+      /** @description what matched the objects: lookup:<lookupKey> or key:<paywire_key> */
+      key: string;
+      sourceId: string | null;
+      targetId: string | null;
+      /** @description product name (products only) */
+      name: string | null;
+      /** @description fields that differ (update) */
+      changes: string[];
+      /** @description a price whose amount/currency/interval differ: a new price replaces it */
+      replace: boolean;
+    };
+    PromoteCatalogRequest: {
+      /**
+       * @example test
+       * @enum {string}
+       */
+      from: 'test' | 'live';
+      /**
+       * @example live
+       * @enum {string}
+       */
+      to: 'test' | 'live';
+      /**
+       * @description false (default): only compute the plan
+       * @default false
+       */
+      apply?: boolean;
+    };
+    CreateProductRequest: {
+      /** @example Pro plan */
+      name: string;
+      description?: string;
+      /**
+       * @example {
+       *       "plan": "pro"
+       *     }
+       */
+      metadata?: {
+        [key: string]: string;
+      };
+      /** @description default true */
+      active?: boolean;
+    };
+    UpdateProductRequest: {
+      /** @example Pro plan */
+      name?: string;
+      /** @description null clears it */
+      description?: string | null;
+      /**
+       * @example {
+       *       "plan": "pro",
+       *       "legacy": null
+       *     }
+       */
+      metadata?: {
+        [key: string]: string | null;
+      };
+      active?: boolean;
+      /** @description an active price of this product; null clears the default */
+      defaultPriceId?: string | null;
+    };
+    CreatePriceRequest: {
+      productId: string;
+      /** @example usd */
+      currency: string;
+      /**
+       * @description in the smallest currency unit (cents)
+       * @example 1900
+       */
+      unitAmount: number;
+      /** @description absent for a one-time price */
+      recurring?: {
+        /** @enum {string} */
+        interval: 'day' | 'week' | 'month' | 'year';
+        /** @description default 1 */
+        intervalCount?: number;
+        trialPeriodDays?: number;
+      };
+      /**
+       * @description stable name of the price for your code, e.g. pro_monthly
+       * @example pro_monthly
+       */
+      lookupKey?: string;
+      /** @description move lookupKey from the price that holds it to this one */
+      transferLookupKey?: boolean;
+      nickname?: string;
+      /**
+       * @example {
+       *       "plan": "pro"
+       *     }
+       */
+      metadata?: {
+        [key: string]: string;
+      };
+      active?: boolean;
+    };
+    UpdatePriceRequest: {
+      nickname?: string | null;
+      /**
+       * @example {
+       *       "plan": "pro",
+       *       "legacy": null
+       *     }
+       */
+      metadata?: {
+        [key: string]: string | null;
+      };
+      /**
+       * @description null removes it
+       * @example pro_monthly
+       */
+      lookupKey?: string | null;
+      transferLookupKey?: boolean;
+      active?: boolean;
+    };
+    SyncRun: {
+      /** Format: uuid */
+      id: string;
+      /** @enum {string} */
+      environment: 'test' | 'live';
+      /** @description full (connection change or POST /sync) | cron (periodic repair) */
+      kind: string;
+      /** @description requested | running | completed | failed | canceled */
+      status: string;
+      startedAt: string;
+      finishedAt: string | null;
+      error: string | null;
+      progress: {
+        /** @description products | prices | customers | subscriptions, null when done */
+        resource: string | null;
+        resourcesDone: number;
+        resourcesTotal: number;
+        /** @description list pages read of the current resource */
+        page: number;
+        /** @description slices in a row that failed */
+        failures: number;
+      };
+      counts: {
+        resources: {
+          [key: string]: {
+            seen: number;
+            inserted: number;
+            updated: number;
+            tombstoned: number;
+            unchanged: number;
+            pages: number;
+            dbRoundTrips: number;
+          };
+        };
+        stripeCalls: number;
+        dbRoundTrips: number;
+        slices: number;
+        durationMs: number;
+      };
+      drift: {
+        [key: string]: {
+          /** @description missing rows inserted */
+          added: number;
+          /** @description rows whose columns differed from Stripe */
+          corrected: number;
+          /** @description products/prices Stripe archived, subscriptions it canceled */
+          archived: number;
+          /** @description rows of objects gone from Stripe (tombstoned) */
+          removed: number;
+          /** @description up to 10 Stripe ids */
+          sample: string[];
+        };
+      };
+    };
+    CheckoutSession: {
+      /**
+       * Format: uuid
+       * @description Paywire's id of the request (paywire.checkout_sessions.id)
+       */
+      id: string;
+      /** @description Stripe's hosted Checkout page: redirect the browser here */
+      url: string | null;
+      /** @example cs_test_a1b2c3 */
+      stripeCheckoutSessionId: string | null;
+      /** @enum {string} */
+      status: 'initialized' | 'open' | 'completed' | 'expired' | 'failed';
+    };
+    CreateCheckoutSession: {
+      /** @enum {string} */
+      mode: 'payment' | 'subscription';
+      lineItems: {
+        /** @example price_1PzX */
+        price?: string;
+        /** @example pro_monthly */
+        lookupKey?: string;
+        /** @default 1 */
+        quantity?: number;
+      }[];
+      subject?: components['schemas']['BillingSubject'];
+      /**
+       * Format: uri
+       * @example https://app.example.com/billing/success
+       */
+      successUrl: string;
+      /**
+       * Format: uri
+       * @example https://app.example.com/billing
+       */
+      cancelUrl: string;
+      /** Format: email */
+      customerEmail?: string;
+      allowPromotionCodes?: boolean;
+      trialPeriodDays?: number;
+      /** @description Copied to the session, subscription / payment intent. Keys with the prefix "paywire_" are reserved. */
+      metadata?: {
+        [key: string]: string;
+      };
+    };
+    /** @description default: the caller (`user`, JWT `sub`) */
+    BillingSubject: {
+      /** @example team */
+      type: string;
+      /** @example team_42 */
+      id: string;
+    };
+    PortalSession: {
+      /**
+       * Format: uuid
+       * @description Paywire's id of the request (paywire.portal_sessions.id)
+       */
+      id: string;
+      /** @description Stripe's Customer Portal: redirect the browser here */
+      url: string;
+      /** @example bps_1a2b3c */
+      stripePortalSessionId: string;
+    };
+    CreatePortalSession: {
+      subject?: components['schemas']['BillingSubject'];
+      /**
+       * Format: uri
+       * @example https://app.example.com/billing
+       */
+      returnUrl: string;
+    };
+    MySubscription: {
+      /** @example sub_1Q2w3E4r5T6y7U8i */
+      id: string;
+      subject: components['schemas']['BillingSubject'];
+      /** @example active */
+      status: string;
+      customer: string;
+      /** @description price of the first item */
+      price: string | null;
+      items: {
+        id: string;
+        price: string | null;
+        product: string | null;
+        quantity: number | null;
+      }[];
+      cancelAtPeriodEnd: boolean;
+      /** @example 2026-11-23T10:00:00.000Z */
+      cancelAt: string | null;
+      /** @example 2026-11-23T10:00:00.000Z */
+      canceledAt: string | null;
+      /** @example 2026-11-23T10:00:00.000Z */
+      endedAt: string | null;
+      /** @example 2026-11-23T10:00:00.000Z */
+      trialStart: string | null;
+      /** @example 2026-11-23T10:00:00.000Z */
+      trialEnd: string | null;
+      /** @example 2026-11-23T10:00:00.000Z */
+      currentPeriodStart: string | null;
+      /** @example 2026-11-23T10:00:00.000Z */
+      currentPeriodEnd: string | null;
+      metadata: {
+        [key: string]: string;
+      };
+      /** @example 2026-11-23T10:00:00.000Z */
+      createdAt: string;
+    };
+    MyPayment: {
+      /** @description the Stripe object id (pi_, in_, cs_ or re_) */
+      id: string;
+      /** @enum {string} */
+      kind: 'payment_intent' | 'invoice' | 'checkout_session' | 'refund';
+      subject: components['schemas']['BillingSubject'];
+      status: string;
+      /** @description in the currency’s smallest unit */
+      amount: number;
+      amountRefunded: number;
+      /** @example usd */
+      currency: string;
+      description: string | null;
+      invoice: string | null;
+      paymentIntent: string | null;
+      subscription: string | null;
+      checkoutSession: string | null;
+      /** @example 2026-11-23T10:00:00.000Z */
+      occurredAt: string;
+    };
+    Entitlement: {
+      subject: components['schemas']['BillingSubject'];
+      /**
+       * @description `plan` metadata of the price, else of its product
+       * @example pro
+       */
+      plan: string | null;
+      /** @enum {string} */
+      status: 'active' | 'trialing' | 'past_due';
+      subscription: string;
+      price: string | null;
+      product: string | null;
+      cancelAtPeriodEnd: boolean;
+      /** @example 2026-11-23T10:00:00.000Z */
+      trialEnd: string | null;
+      /** @example 2026-11-23T10:00:00.000Z */
+      currentPeriodEnd: string | null;
     };
   };
   responses: never;

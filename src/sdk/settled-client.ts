@@ -77,6 +77,13 @@ export function createTransport<Paths extends {}>(
   return client;
 }
 
+/** One openapi-fetch call as a PaywireResult typed from its FetchResponse. */
+export function settleResponse<R extends { data?: unknown; error?: unknown; response: Response }>(
+  call: () => Promise<R>,
+): Promise<Settled<R>> {
+  return settle(call) as Promise<Settled<R>>;
+}
+
 /** GET/POST/PUT/PATCH/DELETE of `client`, each settling into a PaywireResult. */
 export function settledMethods<Paths extends {}>(client: Client<Paths>): SettledClient<Paths> {
   const method =

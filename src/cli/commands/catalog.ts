@@ -1,10 +1,13 @@
+import type { z } from '@hono/zod-openapi';
 import { type Command as CommandType, Option } from 'commander';
-import type { Page, Price, Product, Schemas } from '../../sdk/types';
+import type { PromotionResult } from '../../routes/catalog/post-catalog-promote';
+import type { Page, Price, Product } from '../../sdk/types';
 import { action, type CommandContext } from '../context';
 import { ENVIRONMENTS, type Env, envOption } from './options';
 import { describePrice } from './prices';
 
-type Promotion = Schemas['PromotionResult'];
+/** Inferred from the route schema (type-only import) until the generated SDK types carry it. */
+type Promotion = z.infer<typeof PromotionResult>;
 
 /**
  * `paywire catalog` lists products with their prices (default) and promotes the catalog from

@@ -372,6 +372,8 @@ export class EmulatorServer {
       began = !failure.validation;
       response = errorResponse(failure, call.headers);
     }
+    // Kept or put back: either way nothing more is copied for this request.
+    if (snapshot) book.release(snapshot);
     if (idempotencyKey !== undefined && began) {
       book.idempotency.set(idempotencyKey, {
         method,

@@ -19,19 +19,64 @@ export class Collection<T extends StripeObjectBase> {
    * 50k subscriptions 100 at a time, and sorting on every page would make that quadratic.
    */
   private order: readonly T[] | undefined;
+  /**
+   * Book snapshots taken since this collection was last read or written that have not saved it
+   * yet: the first access saves a deep copy into each (copy on first touch, see Book.snapshot).
+   */
+  private unsaved: BookSnapshot[] = [];
+  /** A collection sharing objects with this one (subscription items live in both): saved together. */
+  partner: Collection<StripeObjectBase> | undefined;
 
   constructor(
     readonly objectName: string,
     private readonly nextSeq: () => number,
   ) {}
 
+  /**
+   * Saves this collection (and its partner) into every snapshot still waiting for it; runs
+   * before any access. Partners are copied in one go, so the objects they share stay shared.
+   */
+  private touch(): void {
+    if (this.unsaved.length === 0) return;
+    const waiting = this.unsaved;
+    this.unsaved = [];
+    const partner = this.partner;
+    const partnerWaiting = partner ? partner.unsaved : [];
+    if (partner) partner.unsaved = [];
+    // Each snapshot its own copy: a nested one restored first must not change the outer's.
+    for (const snapshot of waiting) {
+      if (partner && partnerWaiting.includes(snapshot)) {
+        const [mine, theirs] = structuredClone([this.items, partner.items] as const);
+        snapshot.collections.set(this, mine);
+        snapshot.collections.set(partner, theirs);
+      } else {
+        snapshot.collections.set(this, structuredClone(this.items));
+      }
+    }
+    for (const snapshot of partnerWaiting) {
+      if (!waiting.includes(snapshot)) snapshot.collections.set(partner!, structuredClone(partner!.items));
+    }
+  }
+
+  /** `snapshot` wants this collection as it is when it is first touched. */
+  arm(snapshot: BookSnapshot): void {
+    this.unsaved.push(snapshot);
+  }
+
+  /** `snapshot` is over: restored or released. */
+  disarm(snapshot: BookSnapshot): void {
+    this.unsaved = this.unsaved.filter((s) => s !== snapshot);
+  }
+
   insert(obj: T): T {
+    this.touch();
     this.items.set(obj.id, { seq: this.nextSeq(), obj });
     this.order = undefined;
     return obj;
   }
 
   get(id: string): T | undefined {
+    this.touch();
     return this.items.get(id)?.obj;
   }
 
@@ -41,17 +86,20 @@ export class Collection<T extends StripeObjectBase> {
 
   /** Looks up an object or throws Stripe's `resource_missing` (404 for path ids, 400 for params). */
   require(id: string, param = 'id'): T {
+    this.touch();
     const found = this.items.get(id)?.obj;
     if (!found) throw noSuchResource(this.objectName, id, param);
     return found;
   }
 
   delete(id: string): boolean {
+    this.touch();
     this.order = undefined;
     return this.items.delete(id);
   }
 
   clear(): void {
+    this.touch();
     this.items.clear();
     this.order = undefined;
   }
@@ -65,13 +113,9 @@ export class Collection<T extends StripeObjectBase> {
     return this.items.size;
   }
 
-  /** A deep copy of every object, to put back with `restore` when a request fails. */
-  snapshot(): CollectionSnapshot<T> {
-    return structuredClone(this.items);
-  }
-
-  restore(snapshot: CollectionSnapshot<T>): void {
-    this.items = snapshot;
+  /** Puts back a copy saved by `touch`. */
+  restore(saved: CollectionSnapshot<T>): void {
+    this.items = saved;
     this.order = undefined;
   }
 
@@ -80,6 +124,7 @@ export class Collection<T extends StripeObjectBase> {
    * keeps its cursor index on it): never modify it.
    */
   newestFirst(): readonly T[] {
+    this.touch();
     this.order ??= [...this.items.values()]
       .sort((a, b) => (b.obj.created ?? 0) - (a.obj.created ?? 0) || b.seq - a.seq)
       .map((e) => e.obj);
@@ -88,6 +133,7 @@ export class Collection<T extends StripeObjectBase> {
 
   /** All objects in insertion order (a snapshot: safe to modify the collection while iterating). */
   values(): T[] {
+    this.touch();
     return [...this.items.values()].map((e) => e.obj);
   }
 }
@@ -257,6 +303,9 @@ export class Book {
     this.portalSessions = new Collection('billing_portal.session', next);
     this.subscriptions = new Collection('subscription', next);
     this.subscriptionItems = new Collection('subscription_item', next);
+    // A subscription's `items.data` are the very objects of `subscriptionItems`.
+    this.subscriptions.partner = this.subscriptionItems as unknown as Collection<StripeObjectBase>;
+    this.subscriptionItems.partner = this.subscriptions as unknown as Collection<StripeObjectBase>;
     this.invoices = new Collection('invoice', next);
     this.invoicePayments = new Collection('invoice_payment', next);
     this.invoiceItems = new Collection('invoiceitem', next);
@@ -307,18 +356,23 @@ export class Book {
     } as unknown as Record<string, Collection<StripeObjectBase>>;
   }
 
+  /** Every collection a request can change: all but events. */
+  private snapshotted(): Collection<StripeObjectBase>[] {
+    return Object.entries(this.collections())
+      .filter(([name]) => name !== 'event')
+      .map(([, collection]) => collection);
+  }
+
   /**
    * Everything a request can change except events (only ever appended: a failed request's own
-   * events are removed by id) and idempotency records (the server keeps those).
+   * events are removed by id) and idempotency records (the server keeps those). Collections are
+   * copied when the request first touches them, not now: a product created in a book of 50k
+   * subscriptions copies the products, not the subscriptions. End it with `restore` or `release`.
    */
   snapshot(): BookSnapshot {
-    const collections: Record<string, CollectionSnapshot<StripeObjectBase>> = {};
-    for (const [name, collection] of Object.entries(this.collections())) {
-      if (name !== 'event') collections[name] = collection.snapshot();
-    }
-    return {
+    const snapshot: BookSnapshot = {
       seq: this.seq,
-      collections,
+      collections: new Map(),
       maps: structuredClone({
         deletedCustomers: this.deletedCustomers,
         sessionLineItems: this.sessionLineItems,
@@ -332,13 +386,20 @@ export class Book {
       dunning: structuredClone(this.dunning),
       invoiceSequence: this.invoiceSequence,
     };
+    for (const collection of this.snapshotted()) collection.arm(snapshot);
+    return snapshot;
   }
 
-  /** Puts back what `snapshot` saw (a failed request changes nothing). */
+  /** The request succeeded: its snapshot is no longer needed (nothing more is copied for it). */
+  release(snapshot: BookSnapshot): void {
+    for (const collection of this.snapshotted()) collection.disarm(snapshot);
+  }
+
+  /** Puts back what `snapshot` saw (a failed request changes nothing) and ends it. */
   restore(snapshot: BookSnapshot): void {
+    this.release(snapshot);
     this.seq = snapshot.seq;
-    const all = this.collections();
-    for (const [name, saved] of Object.entries(snapshot.collections)) all[name]!.restore(saved);
+    for (const [collection, saved] of snapshot.collections) collection.restore(saved);
     for (const [name, saved] of Object.entries(snapshot.maps)) {
       const live = this[name as keyof BookSnapshot['maps']] as Map<unknown, unknown> | Set<unknown>;
       live.clear();
@@ -377,7 +438,8 @@ export class Book {
 /** What `Book.snapshot` saves. */
 export interface BookSnapshot {
   seq: number;
-  collections: Record<string, CollectionSnapshot<StripeObjectBase>>;
+  /** The collections touched since the snapshot, as they were before. */
+  collections: Map<Collection<StripeObjectBase>, CollectionSnapshot<StripeObjectBase>>;
   maps: Pick<
     Book,
     | 'deletedCustomers'

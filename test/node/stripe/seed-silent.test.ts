@@ -161,3 +161,37 @@ describe('silent changes', () => {
     await expect(control.silentDelete(event.id)).rejects.toMatchObject({ status: 400 });
   });
 });
+
+describe('writes on a large book', () => {
+  it('copy only what they touch, and a refused write still changes nothing (subscription and its items together)', async () => {
+    const { stripe, control } = await account();
+    await control.seed({ products: 300, customers: 500, subscriptions: 5000 });
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) await stripe.products.create({ name: `write ${i}` });
+    // Copying the 5,000 subscriptions for each write took seconds; products alone, milliseconds.
+    expect((Date.now() - started) / 5).toBeLessThan(1000);
+
+    const sub = (await stripe.subscriptions.list({ limit: 1 })).data[0]!;
+    const item = sub.items.data[0]!;
+    const refused = await stripe.subscriptions
+      .update(sub.id, {
+        items: [{ id: item.id, quantity: (item.quantity ?? 1) + 5 }],
+        metadata: { refused: 'yes' },
+        expand: ['nonsense_field'],
+      })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ statusCode: 400 });
+    const after = await stripe.subscriptions.retrieve(sub.id);
+    expect(after.metadata).toEqual(sub.metadata);
+    expect(after.items.data[0]!.quantity).toBe(item.quantity);
+    expect((await stripe.subscriptionItems.retrieve(item.id)).quantity).toBe(item.quantity);
+
+    // The next write changes the subscription and its item as one object graph again.
+    await stripe.subscriptions.update(sub.id, {
+      items: [{ id: item.id, quantity: 9 }],
+      proration_behavior: 'none',
+    });
+    expect((await stripe.subscriptions.retrieve(sub.id)).items.data[0]!.quantity).toBe(9);
+    expect((await stripe.subscriptionItems.retrieve(item.id)).quantity).toBe(9);
+  }, 60_000);
+});

@@ -51,5 +51,6 @@ function renderEnvironment(ctx: CommandContext, s: EnvironmentStatus): void {
       `${e.failed ? out.paint('red', `${e.failed} failed`) : '0 failed'}, ${e.pending} pending${e.failed ? ` (paywire events retry --failed -e ${s.environment})` : ''}`,
     ],
     ['  last sync', sync],
+    ['  last repair', s.lastRepair ? `${age(s.lastRepair.ageSeconds)}: ${s.lastRepair.summary}` : 'never'],
   ]);
 }

@@ -146,6 +146,16 @@ const EnvironmentStatus = z.object({
       error: z.string().nullable(),
     })
     .nullable(),
+  lastRepair: z
+    .object({
+      id: z.string(),
+      kind: z.string(),
+      finishedAt: Timestamp,
+      ageSeconds: z.number().int(),
+      summary: z.string().openapi({ example: '3 subscriptions corrected, 1 price archived' }),
+    })
+    .nullable()
+    .openapi({ description: 'the newest completed sync pass and the drift it corrected' }),
 });
 
 export const StatusBody = z
@@ -170,6 +180,7 @@ export function statusBody(status: Status): z.infer<typeof StatusBody> {
           finishedAt: iso(e.lastSync.finishedAt),
         }
       : null,
+    lastRepair: e.lastRepair ? { ...e.lastRepair, finishedAt: e.lastRepair.finishedAt.toISOString() } : null,
   });
   return {
     generatedAt: status.generatedAt.toISOString(),

@@ -1,4 +1,4 @@
-import { count, desc, eq, inArray } from 'drizzle-orm';
+import { and, count, desc, eq, inArray } from 'drizzle-orm';
 import {
   connections,
   ENVIRONMENTS,
@@ -11,6 +11,7 @@ import { dbCall } from '../../db/errors';
 import { STRIPE_API_VERSION } from '../../stripe/client';
 import type { ServiceContext } from '../context';
 import { PROJECTED_EVENT_TYPES } from '../projection';
+import { driftSummary } from '../sync/drift-summary';
 
 export interface EnvironmentStatus {
   environment: Environment;
@@ -46,6 +47,14 @@ export interface EnvironmentStatus {
     counts: unknown;
     drift: unknown;
     error: string | null;
+  } | null;
+  /** the newest completed sync pass and what it corrected (docs/sync.md) */
+  lastRepair: {
+    id: string;
+    kind: string;
+    finishedAt: Date;
+    ageSeconds: number;
+    summary: string;
   } | null;
 }
 
@@ -100,9 +109,16 @@ async function readStatusRows(db: Db) {
       .where(eq(syncRuns.environment, environment))
       .orderBy(desc(syncRuns.startedAt), desc(syncRuns.id))
       .limit(1);
-  const [connectionRows, lastTest, lastLive, eventCounts, syncTest, syncLive] = await dbCall(
-    'read status',
-    () =>
+  // The newest finished pass, for "last repair 12 min ago: 3 subscriptions corrected".
+  const lastCompleted = (environment: Environment) =>
+    db
+      .select()
+      .from(syncRuns)
+      .where(and(eq(syncRuns.environment, environment), eq(syncRuns.status, 'completed')))
+      .orderBy(desc(syncRuns.finishedAt))
+      .limit(1);
+  const [connectionRows, lastTest, lastLive, eventCounts, syncTest, syncLive, doneTest, doneLive] =
+    await dbCall('read status', () =>
       db.batch([
         db.select().from(connections),
         lastEvent('test'),
@@ -118,13 +134,16 @@ async function readStatusRows(db: Db) {
           .groupBy(webhookEvents.environment, webhookEvents.processingStatus),
         lastSync('test'),
         lastSync('live'),
+        lastCompleted('test'),
+        lastCompleted('live'),
       ]),
-  );
+    );
   return {
     connectionRows,
     lastEvents: [...lastTest, ...lastLive],
     eventCounts,
     lastSyncs: [...syncTest, ...syncLive],
+    lastCompleted: [...doneTest, ...doneLive],
   };
 }
 
@@ -136,6 +155,7 @@ function environmentStatus(environment: Environment, rows: StatusRows, now: numb
     rows.eventCounts.filter((r) => r.environment === environment).map((r) => [r.status, Number(r.n)]),
   ) as Record<string, number>;
   const sync = rows.lastSyncs.find((r) => r.environment === environment) ?? null;
+  const repair = rows.lastCompleted.find((r) => r.environment === environment) ?? null;
   return {
     environment,
     connected,
@@ -163,6 +183,15 @@ function environmentStatus(environment: Environment, rows: StatusRows, now: numb
           counts: sync.counts,
           drift: sync.drift,
           error: sync.error,
+        }
+      : null,
+    lastRepair: repair?.finishedAt
+      ? {
+          id: repair.id,
+          kind: repair.kind,
+          finishedAt: repair.finishedAt,
+          ageSeconds: Math.max(0, now - Math.floor(repair.finishedAt.getTime() / 1000)),
+          summary: driftSummary(repair.drift),
         }
       : null,
   };

@@ -7,7 +7,9 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchAsCaller } from '../../../src/db/as-caller';
 import { userHeaders } from '../support/jwt';
+import { neonControl } from '../support/neon';
 import { runRuntimeSecurityTests } from '../support/runtime-security';
+import { expectErrorShape } from '../support/security';
 import { call, dbFor, isolatedEnv, sqlFor, type TestEnv } from '../support/worker';
 
 const env: TestEnv = isolatedEnv();
@@ -223,6 +225,23 @@ describe('GET /v1/{env}/me/entitlements', () => {
     ]);
     expect((await allPages('alice', 'entitlements')).ids).toEqual(['sub_a_new', 'sub_t_trial', 'sub_a_old']);
     expect((await me('mallory', 'entitlements')).json.data).toEqual([]);
+  });
+});
+
+describe('database down', () => {
+  it('every /me route answers 503 DB_UNAVAILABLE in the error shape', async () => {
+    const neon = neonControl(env);
+    await neon.outage(true);
+    try {
+      for (const resource of ['subscriptions', 'payments', 'entitlements']) {
+        const res = await me('alice', resource);
+        expect(res.status, resource).toBe(503);
+        expectErrorShape(res.json, 'DB_UNAVAILABLE');
+      }
+    } finally {
+      await neon.outage(false);
+    }
+    expect((await me('alice', 'subscriptions')).status).toBe(200);
   });
 });
 

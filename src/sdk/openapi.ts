@@ -4333,6 +4333,40 @@ export interface paths {
             };
           };
         };
+        /** @description Body too large: PAYLOAD_TOO_LARGE */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'PAYLOAD_TOO_LARGE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body is not JSON: UNSUPPORTED_MEDIA_TYPE */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNSUPPORTED_MEDIA_TYPE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
         /** @description Internal error: INTERNAL */
         500: {
           headers: {

@@ -19,7 +19,14 @@ export const route = createRoute({
       z.object({ run: SyncRun, joined: z.boolean().describe('true: a pass was already queued or running') }),
       'The pass',
     ),
-    ...errorResponses(...ADMIN_ERRORS, 'NOT_FOUND', 'NOT_CONNECTED'),
+    // No body is read, but /admin/v1 refuses a non-JSON one (415) and the body limit holds (413).
+    ...errorResponses(
+      ...ADMIN_ERRORS,
+      'NOT_FOUND',
+      'NOT_CONNECTED',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'PAYLOAD_TOO_LARGE',
+    ),
   },
 });
 

@@ -117,6 +117,12 @@ describe('cron repair', () => {
       corrected: 2,
       archived: 1,
     });
+    expect(status.json.environments.test.lastRepair).toMatchObject({
+      kind: 'cron',
+      summary:
+        '2 products corrected, 2 products removed (gone from Stripe), 1 price corrected, 1 price archived, ' +
+        '1 customer added, 1 customer removed (gone from Stripe), 2 subscriptions corrected, 1 subscription canceled',
+    });
 
     // The deleted product's row is tombstoned, not removed (a late event cannot resurrect it).
     const [row] = await sql.query(

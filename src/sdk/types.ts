@@ -2,7 +2,7 @@
  * Names for the API's schemas (aliases of the generated `components`, never copies), for code
  * that handles what the SDK returns: `import type { Subscription } from 'paywire/sdk'`.
  */
-import type { components } from './openapi';
+import type { components, paths } from './openapi';
 
 export type Schemas = components['schemas'];
 
@@ -31,3 +31,19 @@ export type WebhookEvent = Schemas['WebhookEvent'];
 export type WebhookEventDetail = Schemas['WebhookEventDetail'];
 export type IngestResult = Schemas['IngestResult'];
 export type RetryReport = Schemas['RetryReport'];
+
+type SuccessStatus = 200 | 201 | 202;
+
+/**
+ * The JSON body of a route's success answer, by path and method, for routes whose answer has no
+ * component name: `ResponseOf<'/admin/v1/{env}/sync', 'post'>`.
+ */
+export type ResponseOf<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  responses: infer R;
+}
+  ? {
+      [S in keyof R & SuccessStatus]: R[S] extends { content: { 'application/json': infer Body } }
+        ? Body
+        : never;
+    }[keyof R & SuccessStatus]
+  : never;

@@ -1,13 +1,10 @@
-import type { z } from '@hono/zod-openapi';
 import { type Command as CommandType, Option } from 'commander';
-import type { PromotionResult } from '../../routes/catalog/post-catalog-promote';
-import type { Page, Price, Product } from '../../sdk/types';
+import type { Page, Price, Product, Schemas } from '../../sdk/types';
 import { action, type CommandContext } from '../context';
 import { ENVIRONMENTS, type Env, envOption } from './options';
 import { describePrice } from './prices';
 
-/** Inferred from the route schema (type-only import) until the generated SDK types carry it. */
-type Promotion = z.infer<typeof PromotionResult>;
+type Promotion = Schemas['PromotionResult'];
 
 /**
  * `paywire catalog` lists products with their prices (default) and promotes the catalog from

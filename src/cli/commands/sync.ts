@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Schemas } from '../../sdk/types';
+import type { ResponseOf, Schemas } from '../../sdk/types';
 import { action, type CommandContext } from '../context';
 import { CliError, EXIT } from '../errors';
 import { when } from '../output';
@@ -19,7 +19,7 @@ export function registerSync(program: Command): void {
     .action(
       action(async (ctx, options: { env: Env; wait?: boolean }) => {
         const path = `/admin/v1/${options.env}/sync`;
-        const started = await ctx.api().request<{ run: SyncRun; joined: boolean }>('POST', path);
+        const started = await ctx.api().request<ResponseOf<'/admin/v1/{env}/sync', 'post'>>('POST', path);
         let run = started.run;
         if (!options.wait) {
           if (ctx.out.json) return ctx.out.data(started);

@@ -75,6 +75,8 @@ export async function createCheckoutSession(
     if (row.status !== 'initialized' && row.status !== 'failed') return { row, replayed: true };
   }
   let customer: ResolvedCustomer | undefined;
+  /** from here on findOrCreateCustomer owns the claim (it keeps it when the outcome is unknown) */
+  let customerAttempted = false;
   let session: Stripe.Checkout.Session;
   try {
     if (!isConnected(first.connection)) {
@@ -82,6 +84,7 @@ export async function createCheckoutSession(
     }
     const lineItems = resolveLineItems(body, first.prices);
     const stripe = createStripeClient(await decryptSecretKey(ctx.env, first.connection), ctx.env);
+    customerAttempted = true;
     customer = await runtimeStripeCall('create customer', () =>
       findOrCreateCustomer(ctx, stripe, {
         environment,
@@ -96,7 +99,14 @@ export async function createCheckoutSession(
     );
   } catch (err) {
     const failure = err instanceof AppError ? err : runtimeStripeError(err, 'create checkout session');
-    await recordFailure(ctx, request, row, failure, first.lookup.claimToken, customer);
+    await recordFailure(
+      ctx,
+      request,
+      row,
+      failure,
+      customerAttempted ? null : first.lookup.claimToken,
+      customer,
+    );
     throw failure;
   }
   const opened = await dbCall('record checkout session', () =>
@@ -147,14 +157,16 @@ function sessionParams(
   };
 }
 
-/** A customer this request created gets its mapping (and its claim ends) whatever happens next. */
+/** A customer this request created gets its mapping (its claim ends) whatever happens next; a stray claim ends. */
 function customerStatements(
   ctx: ServiceContext,
   request: CheckoutRequest,
   customer: ResolvedCustomer | undefined,
-) {
-  if (!customer?.created) return [];
-  return recordCreatedCustomer(ctx.db, request.environment, request.subject, customer);
+): Statement[] {
+  if (customer?.created) return recordCreatedCustomer(ctx.db, request.environment, request.subject, customer);
+  if (customer?.strayClaim)
+    return [releaseClaim(ctx.db, request.environment, request.subject, customer.strayClaim)];
+  return [];
 }
 
 /** Row → failed with the reason; the claim is given back, or the customer it bought recorded. */
@@ -167,7 +179,7 @@ async function recordFailure(
   customer: ResolvedCustomer | undefined,
 ) {
   const statements: Statement[] = [markFailed(ctx.db, row.id, `${failure.code}: ${failure.message}`)];
-  if (customer?.created) statements.push(...customerStatements(ctx, request, customer));
+  if (customer) statements.push(...customerStatements(ctx, request, customer));
   else if (claimToken)
     statements.push(releaseClaim(ctx.db, request.environment, request.subject, claimToken));
   try {

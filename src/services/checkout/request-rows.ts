@@ -46,7 +46,7 @@ export async function insertCheckoutRequest(ctx: ServiceContext, request: Checko
   const newId = crypto.randomUUID();
   const mine = sameRequest(request, newId);
   const pending = sql`exists (select 1 from ${checkoutSessions} where ${mine} and ${checkoutSessions.status} in ('initialized', 'failed'))`;
-  const [, [rows, mapping, claim, priceRows, connectionRows]] = await dbCall('create checkout request', () =>
+  const [, [rows, claim, mapping, priceRows, connectionRows]] = await dbCall('create checkout request', () =>
     batchAsCallerThenOwner(
       db,
       request.caller,
@@ -69,8 +69,9 @@ export async function insertCheckoutRequest(ctx: ServiceContext, request: Checko
       ],
       [
         db.select().from(checkoutSessions).where(mine).limit(1),
-        selectMapping(db, environment, subject),
+        // the claim before the mapping read: MAPPING_AFTER_CLAIM in find-or-create-customer.ts
         claimCustomer(db, environment, subject, pending),
+        selectMapping(db, environment, subject),
         selectLineItemPrices(db, environment, body.lineItems),
         db.select().from(connections).where(eq(connections.environment, environment)).limit(1),
       ],

@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import { customerClaims, customerMappings, type Environment } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
 import { dbCall } from '../../db/errors';
@@ -25,6 +25,13 @@ export interface BillingSubjectRef {
  * over with the SAME token, so a customer Stripe did create for it comes back, not a second one.
  */
 export const CLAIM_STALE_SECONDS = 30;
+/**
+ * MAPPING_AFTER_CLAIM: the mapping is read in a statement AFTER the claim insert, never only in
+ * the insert's own `not exists`. Under READ COMMITTED, an insert that waited for the winner's
+ * transaction (mapping written, claim deleted) still judges `not exists` by its older snapshot
+ * and takes a fresh claim; the next statement sees the winner's mapping, which then wins and
+ * the stray claim is given back. (Found by the 20-concurrent-checkouts test on Postgres.)
+ */
 /** How long a request that lost the claim waits for the winner's mapping. */
 const WAIT_FOR_MAPPING_MS = 12_000;
 
@@ -113,9 +120,12 @@ export interface CustomerLookup {
   claimToken: string | null;
 }
 
-/** The customer, and whether this request created it (then it holds the claim until it records the mapping). */
+/**
+ * The customer, and whether this request created it (then it holds the claim until it records
+ * the mapping). `strayClaim`: a claim this request took although the mapping exists, to give back.
+ */
 export type ResolvedCustomer =
-  | { stripeCustomerId: string; created: false }
+  | { stripeCustomerId: string; created: false; strayClaim: string | null }
   | { stripeCustomerId: string; created: true; claimToken: string };
 
 /**
@@ -138,18 +148,32 @@ export async function findOrCreateCustomer(
       );
     }
     await sleep(Math.min(50 * 2 ** attempt, 1000));
-    const [mapping, claim] = await dbCall('wait for the customer mapping', () =>
+    // Claim first, then read the mapping in a later statement (see MAPPING_AFTER_CLAIM).
+    const [claim, mapping] = await dbCall('wait for the customer mapping', () =>
       ctx.db.batch([
-        selectMapping(ctx.db, input.environment, input.subject),
         claimCustomer(ctx.db, input.environment, input.subject),
+        selectMapping(ctx.db, input.environment, input.subject),
       ]),
     );
     stripeCustomerId = mapping[0]?.stripeCustomerId ?? null;
-    claimToken = stripeCustomerId ? null : (claim.rows[0]?.token ?? null);
+    claimToken = claim.rows[0]?.token ?? null;
   }
-  if (stripeCustomerId) return { stripeCustomerId, created: false };
-  const customer = await createCustomer(stripe, { ...input, claimToken: claimToken! });
-  return { stripeCustomerId: customer.id, created: true, claimToken: claimToken! };
+  if (stripeCustomerId) return { stripeCustomerId, created: false, strayClaim: claimToken };
+  const token = claimToken!;
+  try {
+    const customer = await createCustomer(stripe, { ...input, claimToken: token });
+    return { stripeCustomerId: customer.id, created: true, claimToken: token };
+  } catch (err) {
+    // Stripe refused: no customer exists, the next request may claim at once. Unknown outcome
+    // (unreachable, 5xx, timeout): the claim stays, and whoever takes it over once it is stale
+    // retries with the same idempotency key, so a customer Stripe did create is not duplicated.
+    if (stripeRefused(err)) {
+      await ctx.db
+        .batch([releaseClaim(ctx.db, input.environment, input.subject, token)])
+        .catch((e) => ctx.logger.warn('could not give back the customer claim', { error: String(e) }));
+    }
+    throw err;
+  }
 }
 
 function createCustomer(
@@ -169,6 +193,16 @@ function createCustomer(
       // The same token after a takeover: Stripe answers the customer the dead request created.
       { idempotencyKey: `paywire-customer-${input.claimToken}` },
     ),
+  );
+}
+
+/** Did Stripe answer with a refusal (so it certainly created nothing)? */
+function stripeRefused(err: unknown): boolean {
+  const cause = err instanceof AppError ? err.cause : err;
+  return (
+    cause instanceof Stripe.errors.StripeInvalidRequestError ||
+    cause instanceof Stripe.errors.StripeAuthenticationError ||
+    cause instanceof Stripe.errors.StripePermissionError
   );
 }
 

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { type Environment, idempotencyKeys } from '../../../drizzle/schema';
 import { dbCall } from '../../db/errors';
@@ -49,7 +49,8 @@ export interface WriteOutcome<Row> {
  * 2. a key used before with another request (or another Stripe account) → 409 CONFLICT;
  *    a key whose write completed → its stored response, Stripe not called;
  * 3. otherwise calls Stripe with a Stripe idempotency key derived from the caller's key, so a
- *    retry after a lost answer or a failed database write gets the same object from Stripe;
+ *    retry after a lost answer or a failed database write gets the same object from Stripe
+ *    (a Stripe failure releases the claim: nothing of a failed write stays);
  * 4. one db.batch: the projection row from Stripe's answer, the key marked completed with the
  *    response, and the audit entry — all before the response.
  */
@@ -87,7 +88,8 @@ export async function runIdempotentWrite<Row>(
   const sentAt = new Date(Math.max(Date.now(), ctx.clock.now() * 1000));
   const object = await stripeCall(write.operation, () =>
     write.call(stripe, { idempotencyKey: claimed.stripeIdempotencyKey }),
-  ).catch((err: unknown) => {
+  ).catch(async (err: unknown) => {
+    await releaseClaim(ctx, claimed.id);
     throw translateStripeFailure(err, key);
   });
   const complete = ctx.db
@@ -137,6 +139,18 @@ async function claimKey(
       .returning(),
   );
   return rows[0]!;
+}
+
+/**
+ * A write Stripe did not carry out leaves no row: the key is free again. A retry (with any
+ * body) calls Stripe under the same derived Stripe key, so Stripe's own record decides: the
+ * object it already made, its stored error, or an idempotency error (→ 409).
+ */
+async function releaseClaim(ctx: ServiceContext, id: string): Promise<void> {
+  await ctx.db
+    .delete(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.id, id), eq(idempotencyKeys.status, 'pending')))
+    .catch((err: unknown) => ctx.logger.warn('idempotency key not released', { error: String(err) }));
 }
 
 /**

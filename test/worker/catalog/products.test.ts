@@ -141,7 +141,7 @@ describe('POST /admin/v1/:env/products', () => {
     expect(await tableDigests(stack.env)).toEqual(before);
   });
 
-  it('Stripe refusing is a 502 with Stripe’s message (no key); Stripe down is STRIPE_UNAVAILABLE; nothing projected', async () => {
+  it('Stripe refusing is a 502 with Stripe’s message (no key); Stripe down is STRIPE_UNAVAILABLE; nothing written', async () => {
     const refused = await adminCall(stack, 'PATCH', '/admin/v1/test/products/prod_doesnotexist', {
       name: 'x',
     });
@@ -150,16 +150,18 @@ describe('POST /admin/v1/:env/products', () => {
     expect(refused.json.error.message).toContain('No such product');
     expect(refused.text).not.toContain(stack.key);
     expect(await productRow(stack.env, 'prod_doesnotexist')).toBeUndefined();
+    const failedKeys = await sqlFor(stack.env).query(
+      "select count(*)::int as n from paywire.idempotency_keys where operation = 'product.update' and stripe_object_id is null",
+    );
+    expect(failedKeys).toEqual([{ n: 0 }]);
 
     const restore = await stripeDown(stack.key, '/v1/products', 'POST');
     try {
-      const before = await sqlFor(stack.env).query('select count(*)::int as n from paywire.products');
+      const before = await tableDigests(stack.env);
       const down = await adminCall(stack, 'POST', '/admin/v1/test/products', { name: 'Down' });
       expect(down.status).toBe(502);
       expectErrorShape(down.json, 'STRIPE_UNAVAILABLE');
-      expect(await sqlFor(stack.env).query('select count(*)::int as n from paywire.products')).toEqual(
-        before,
-      );
+      expect(await tableDigests(stack.env)).toEqual(before); // not even an idempotency key
     } finally {
       await restore();
     }

@@ -38,6 +38,7 @@ describe('GET /admin/v1/status', () => {
           failed: 0,
         },
         lastSync: null,
+        lastRepair: null,
       });
     }
   });

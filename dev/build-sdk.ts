@@ -90,11 +90,14 @@ export async function buildSdk(outdir = SDK_OUTDIR): Promise<string> {
   return outdir;
 }
 
-/** `./result` → `./result.js` in the .d.ts files: Node16/NodeNext resolution needs the extension. */
+/** `./result` → `./result.js` in the .d.ts files (imports and inline `import("./x")` types): Node16/NodeNext resolution needs the extension. */
 function addDeclarationExtensions(outdir: string): void {
   for (const file of readdirSync(outdir).filter((f) => f.endsWith('.d.ts'))) {
     const path = join(outdir, file);
-    writeFileSync(path, readFileSync(path, 'utf8').replace(/(from ['"]\.\/[\w-]+)(['"])/g, '$1.js$2'));
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8').replace(/((?:from |import\()['"]\.\/[\w-]+)(['"])/g, '$1.js$2'),
+    );
   }
 }
 

@@ -1,6 +1,8 @@
 /** `npm run bench`: every benchmark in bench/, one after another. Figures, not tests. */
+import { runCheckoutBench } from './checkout.ts';
 import { runSyncBench } from './sync.ts';
 import { runWebhookBench } from './webhooks.ts';
 
 await runWebhookBench();
 await runSyncBench();
+await runCheckoutBench();

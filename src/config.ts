@@ -59,6 +59,8 @@ export const ConfigSchema = z.object({
   JWT_AUDIENCE: optional(z.string().max(500)),
   /** browser origins allowed to call the runtime API (/v1/*), comma separated, or *; empty = none */
   PAYWIRE_ALLOWED_ORIGINS: optional(allowedOrigins),
+  /** "off" disables the runtime rate limits (load tests, benchmarks); default on */
+  PAYWIRE_RATE_LIMITS: z.preprocess(unset, z.enum(['on', 'off']).default('on')),
   /** signing secrets of hand-made webhook endpoints, comma separated (the managed one is stored) */
   STRIPE_WEBHOOK_SECRET_TEST: optional(webhookSecrets),
   STRIPE_WEBHOOK_SECRET_LIVE: optional(webhookSecrets),

@@ -30,7 +30,7 @@ async function allowed(limiter: RateLimit | undefined, key: string): Promise<boo
  * Without CF-Connecting-IP (local development, tests) there is no per-IP limit.
  */
 export const sessionRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (c.req.method !== 'POST') return next();
+  if (c.req.method !== 'POST' || c.var.ctx.env.PAYWIRE_RATE_LIMITS === 'off') return next();
   const bindings = (c.env ?? {}) as RateLimitBindings;
   const user = c.var.user;
   const ip = c.req.header('cf-connecting-ip');

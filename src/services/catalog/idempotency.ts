@@ -45,7 +45,7 @@ export interface WriteOutcome<Row> {
 
 /**
  * Runs a Stripe write at most once per Idempotency-Key:
- * 1. claims the key (one upsert that returns the row as first stored);
+ * 1. claims the key (an insert; on conflict the row as first stored is read);
  * 2. a key used before with another request (or another Stripe account) → 409 CONFLICT;
  *    a key whose write completed → its stored response, Stripe not called;
  * 3. otherwise calls Stripe with a Stripe idempotency key derived from the caller's key, so a
@@ -119,7 +119,10 @@ export async function runIdempotentWrite<Row>(
 
 type KeyRow = typeof idempotencyKeys.$inferSelect;
 
-/** Inserts the key, or returns the row already stored for it (one round trip either way). */
+/**
+ * Inserts the key, or returns the row already stored for it. A retry costs a second round
+ * trip (the select) but writes nothing: a refused request leaves every row as it was.
+ */
 async function claimKey(
   ctx: ServiceContext,
   values: Pick<
@@ -127,18 +130,18 @@ async function claimKey(
     'environment' | 'key' | 'operation' | 'requestHash' | 'stripeIdempotencyKey' | 'accountId'
   >,
 ): Promise<KeyRow> {
-  const rows = await dbCall('claim idempotency key', () =>
-    ctx.db
-      .insert(idempotencyKeys)
-      .values(values)
-      // A SET that changes no value, so that RETURNING yields the stored row on conflict.
-      .onConflictDoUpdate({
-        target: [idempotencyKeys.environment, idempotencyKeys.key],
-        set: { key: sql`excluded.key` },
-      })
-      .returning(),
+  const inserted = await dbCall('claim idempotency key', () =>
+    ctx.db.insert(idempotencyKeys).values(values).onConflictDoNothing().returning(),
   );
-  return rows[0]!;
+  if (inserted[0]) return inserted[0];
+  const stored = await dbCall('read idempotency key', () =>
+    ctx.db
+      .select()
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.environment, values.environment), eq(idempotencyKeys.key, values.key))),
+  );
+  // Released between the insert and the select (a concurrent attempt failed): claim again.
+  return stored[0] ?? claimKey(ctx, values);
 }
 
 /**

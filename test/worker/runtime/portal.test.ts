@@ -101,6 +101,64 @@ describe('POST /v1/:env/customer-portal-sessions', () => {
     expect(rows[0]!.n).toBe(1);
   });
 
+  it('Stripe refusing → 502 with its message, unreachable → 503, not connected → 409; the row is failed', async () => {
+    const user = freshUser();
+    const checkout = await call(stack.env, 'POST', '/v1/test/checkout-sessions', {
+      body: checkoutBody(price),
+      headers: await userHeaders(user),
+    });
+    expect(checkout.status).toBe(201);
+    await stack.emulator.control.addFault({
+      path: '/v1/billing_portal/sessions',
+      method: 'POST',
+      status: 400,
+      message: 'No configuration provided for the portal.',
+      times: 1,
+    });
+    const refused = await portal(user, portalBody());
+    expect(refused.status, refused.text).toBe(502);
+    expectErrorShape(refused.json, 'STRIPE_ERROR');
+    expect(refused.json.error.message).toContain('No configuration provided for the portal.');
+    const unreachable = await call(
+      { ...stack.env, STRIPE_API_BASE: 'http://127.0.0.1:9' },
+      'POST',
+      '/v1/test/customer-portal-sessions',
+      {
+        body: portalBody(),
+        headers: await userHeaders(user),
+      },
+    );
+    expect(unreachable.status).toBe(503);
+    expectErrorShape(unreachable.json, 'STRIPE_UNREACHABLE');
+    // live: a mapping but no connection
+    await sql()`insert into paywire.customer_mappings (environment, subject_type, subject_id, stripe_customer_id, source)
+      values ('live', 'user', ${user}, 'cus_live_only', 'paywire')`;
+    const live = await call(stack.env, 'POST', '/v1/live/customer-portal-sessions', {
+      body: portalBody(),
+      headers: await userHeaders(user),
+    });
+    expect(live.status).toBe(409);
+    expectErrorShape(live.json, 'NOT_CONNECTED');
+    const rows = await sql()`select status from paywire.portal_sessions where created_by = ${user}`;
+    expect(rows.map((r) => r.status)).toEqual(['failed', 'failed', 'failed']);
+  });
+
+  it('both session routes: a non-JSON body → 415, a body over 1 MiB → 413, nothing written', async () => {
+    const headers = await userHeaders(freshUser());
+    for (const path of ['/v1/test/checkout-sessions', '/v1/test/customer-portal-sessions']) {
+      const text = await call(stack.env, 'POST', path, {
+        rawBody: 'returnUrl=x',
+        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(text.status).toBe(415);
+      const big = await call(stack.env, 'POST', path, {
+        rawBody: JSON.stringify({ returnUrl: 'x'.repeat(1024 * 1024 + 10) }),
+        headers: { ...headers, 'content-type': 'application/json' },
+      });
+      expect(big.status).toBe(413);
+    }
+  });
+
   it('invalid bodies → 400 naming the field', async () => {
     const user = freshUser();
     for (const [body, field] of [

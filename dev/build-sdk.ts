@@ -14,7 +14,6 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
-import { createApp } from '../src/app';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const SDK_TYPES_FILE = join(ROOT, 'src', 'sdk', 'openapi.ts');
@@ -27,9 +26,22 @@ const HEADER = `/**
  */
 `;
 
+/**
+ * createApp from src/app.ts, imported by a computed specifier: a static import would pull the
+ * Worker's sources into the Node typecheck (tsconfig.node.json), where Workers-only types
+ * (RateLimit, crypto.subtle.timingSafeEqual) do not exist.
+ */
+async function loadCreateApp(): Promise<() => InProcessApp> {
+  const appModule = new URL('../src/app.ts', import.meta.url).href;
+  return ((await import(appModule)) as { createApp: () => InProcessApp }).createApp;
+}
+interface InProcessApp {
+  request(path: string, init: RequestInit, env: Record<string, string>): Promise<Response>;
+}
+
 /** The document the Worker serves at /openapi.json, without starting it. */
 export async function openApiDocument(): Promise<OpenAPI3> {
-  const response = await createApp().request('/openapi.json', {}, { LOG_LEVEL: 'error' });
+  const response = await (await loadCreateApp())().request('/openapi.json', {}, { LOG_LEVEL: 'error' });
   if (!response.ok) {
     throw new Error(
       `GET /openapi.json answered HTTP ${response.status}: ${(await response.text()).slice(0, 500)}`,

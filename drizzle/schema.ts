@@ -185,10 +185,7 @@ export const syncSeen = paywire.table(
     stripeId: text('stripe_id').notNull(),
     ...timestamps(),
   },
-  (t) => [
-    envCheck('sync_seen', t.environment),
-    primaryKey({ columns: [t.runId, t.resource, t.stripeId] }),
-  ],
+  (t) => [envCheck('sync_seen', t.environment), primaryKey({ columns: [t.runId, t.resource, t.stripeId] })],
 );
 
 export const auditLog = paywire.table(

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../errors';
 import type { AppEnv } from '../http/context';
+import { bearerToken } from './bearer';
 
 const encoder = new TextEncoder();
 
@@ -11,13 +12,6 @@ async function sameSecret(given: string, expected: string): Promise<boolean> {
     crypto.subtle.digest('SHA-256', encoder.encode(expected)),
   ]);
   return crypto.subtle.timingSafeEqual(a, b);
-}
-
-/** The bearer token, '' for a malformed Authorization header, null when there is none. */
-export function bearerToken(header: string | undefined): string | null {
-  if (!header) return null;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return m ? m[1]! : '';
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { RuntimeUser } from '../auth/user';
+import type { RuntimeUser } from '../auth/caller';
 import type { Bindings } from '../config';
 import type { Logger } from '../logger';
 import type { ServiceContext } from '../services/context';

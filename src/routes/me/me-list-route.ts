@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { RuntimeUser } from '../../auth/user';
+import type { RuntimeUser } from '../../auth/caller';
 import { requireUser } from '../../auth/user';
 import { errorResponses, jsonContent } from '../../http/openapi';
 import { EnvParam, parseEnvironment } from '../../http/params';

@@ -237,6 +237,57 @@ describe('PATCH /admin/v1/:env/prices/:id and archive', () => {
     expect(await priceRow(stack.env, id)).toEqual(archivedRow);
   });
 
+  it('PATCH and archive under a key used for another request are 409 CONFLICT: Stripe not called, nothing written', async () => {
+    const created = await adminCall(stack, 'POST', '/admin/v1/test/prices', {
+      productId,
+      currency: 'usd',
+      unitAmount: 8,
+    });
+    const id = created.json.id as string;
+    const key = `price-patch-${Date.now().toString(36)}${seq++}`;
+    const first = await adminCall(stack, 'PATCH', `/admin/v1/test/prices/${id}`, { nickname: 'One' }, key);
+    expect(first.status, first.text).toBe(200);
+    const counter = await stripeCallCounter(stack.key, `/v1/prices/${id}`);
+    try {
+      const before = await tableDigests(stack.env);
+      const patch = await adminCall(stack, 'PATCH', `/admin/v1/test/prices/${id}`, { nickname: 'Two' }, key);
+      expect(patch.status).toBe(409);
+      expectErrorShape(patch.json, 'CONFLICT');
+      expect(patch.json.error.message).toContain(`Idempotency-Key "${key}" was already used`);
+      const archive = await adminCall(stack, 'POST', `/admin/v1/test/prices/${id}/archive`, undefined, key);
+      expect(archive.status).toBe(409);
+      expectErrorShape(archive.json, 'CONFLICT');
+      expect(archive.json.error.message).toContain('(price.update)');
+      expect(await counter.hits()).toBe(0);
+      expect(await tableDigests(stack.env)).toEqual(before);
+    } finally {
+      await counter.remove();
+    }
+    expect(await stripeObject(stack.key, `/v1/prices/${id}`)).toMatchObject({
+      nickname: 'One',
+      active: true,
+    });
+    expect(await priceRow(stack.env, id)).toMatchObject({ nickname: 'One', active: true });
+  });
+
+  it('archive on an environment without a connection is 409 NOT_CONNECTED, nothing written', async () => {
+    const before = await tableDigests(stack.env);
+    const res = await adminCall(stack, 'POST', '/admin/v1/live/prices/price_abc/archive');
+    expect(res.status).toBe(409);
+    expectErrorShape(res.json, 'NOT_CONNECTED');
+    expect(await tableDigests(stack.env)).toEqual(before);
+  });
+
+  it('PATCH of a price Stripe does not know is a 502 with Stripe’s message; nothing written', async () => {
+    const before = await tableDigests(stack.env);
+    const res = await adminCall(stack, 'PATCH', '/admin/v1/test/prices/price_nosuchprice', { nickname: 'x' });
+    expect(res.status).toBe(502);
+    expectErrorShape(res.json, 'STRIPE_ERROR');
+    expect(res.json.error.message).toContain('No such price');
+    expect(res.text).not.toContain(stack.key);
+    expect(await tableDigests(stack.env)).toEqual(before); // the key claim was released too
+  });
+
   it('an empty patch is a 400', async () => {
     const res = await adminCall(stack, 'PATCH', '/admin/v1/test/prices/price_abc', {});
     expect(res.status).toBe(400);

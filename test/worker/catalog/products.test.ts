@@ -274,6 +274,65 @@ describe('PATCH /admin/v1/:env/products/:id and archive', () => {
   });
 });
 
+describe('PATCH and archive: refusals write nothing', () => {
+  it('PATCH with a key used for another patch is 409 CONFLICT: Stripe not called, nothing written', async () => {
+    const created = await adminCall(stack, 'POST', '/admin/v1/test/products', { name: 'Keyed' });
+    const id = created.json.id as string;
+    const key = uniqueKey();
+    const first = await adminCall(stack, 'PATCH', `/admin/v1/test/products/${id}`, { name: 'Keyed 2' }, key);
+    expect(first.status, first.text).toBe(200);
+    const counter = await stripeCallCounter(stack.key, `/v1/products/${id}`);
+    try {
+      const before = await tableDigests(stack.env);
+      const res = await adminCall(stack, 'PATCH', `/admin/v1/test/products/${id}`, { name: 'Keyed 3' }, key);
+      expect(res.status).toBe(409);
+      expectErrorShape(res.json, 'CONFLICT');
+      expect(res.json.error.message).toContain(`Idempotency-Key "${key}" was already used`);
+      expect(await counter.hits()).toBe(0);
+      expect(await tableDigests(stack.env)).toEqual(before);
+      expect((await stripeObject(stack.key, `/v1/products/${id}`)).name).toBe('Keyed 2');
+    } finally {
+      await counter.remove();
+    }
+  });
+
+  it('PATCH on an environment without a connection is 409 NOT_CONNECTED, nothing written', async () => {
+    const before = await tableDigests(stack.env);
+    const res = await adminCall(stack, 'PATCH', '/admin/v1/live/products/prod_abc', { name: 'x' });
+    expect(res.status).toBe(409);
+    expectErrorShape(res.json, 'NOT_CONNECTED');
+    expect(await tableDigests(stack.env)).toEqual(before);
+  });
+
+  it('archiving a product Stripe does not know is a 502 with Stripe’s message; nothing written', async () => {
+    const before = await tableDigests(stack.env);
+    const res = await adminCall(stack, 'POST', '/admin/v1/test/products/prod_nosuchproduct/archive');
+    expect(res.status).toBe(502);
+    expectErrorShape(res.json, 'STRIPE_ERROR');
+    expect(res.json.error.message).toContain('No such product');
+    expect(res.text).not.toContain(stack.key);
+    expect(await tableDigests(stack.env)).toEqual(before); // the key claim was released too
+  });
+
+  it('archive while Stripe fails (emulator fault 500) is a 502 STRIPE_UNAVAILABLE; the row stays active', async () => {
+    const created = await adminCall(stack, 'POST', '/admin/v1/test/products', { name: 'Kept active' });
+    const id = created.json.id as string;
+    const restore = await stripeDown(stack.key, `/v1/products/${id}`, 'POST');
+    try {
+      const before = await tableDigests(stack.env);
+      const res = await adminCall(stack, 'POST', `/admin/v1/test/products/${id}/archive`);
+      expect(res.status).toBe(502);
+      expectErrorShape(res.json, 'STRIPE_UNAVAILABLE');
+      expect(await tableDigests(stack.env)).toEqual(before);
+    } finally {
+      await restore();
+    }
+    expect((await stripeObject(stack.key, `/v1/products/${id}`)).active).toBe(true);
+    expect((await productRow(stack.env, id))!.active).toBe(true);
+    expect(await auditActions(stack.env, id)).toEqual(['product.create']);
+  });
+});
+
 describe('webhooks about a write the API already projected', () => {
   it('the same-state webhook is a no-op; an older one cannot roll the row back; a later change applies', async () => {
     const created = await adminCall(stack, 'POST', '/admin/v1/test/products', { name: 'Before' });

@@ -6,7 +6,7 @@
  * update and a price replacement.
  */
 import { describe, expect, it } from 'vitest';
-import { scanForSecrets, stripeApi } from '../admin/support';
+import { scanForSecrets, stripeApi, stripeDown } from '../admin/support';
 import { expectErrorShape, runAdminSecurityTests } from '../support/security';
 import { sqlFor, tableDigests } from '../support/worker';
 import { adminCall, connectedStack } from './support';
@@ -185,6 +185,75 @@ describe('POST /admin/v1/catalog/promote', () => {
     });
     expect(res.status).toBe(409);
     expectErrorShape(res.json, 'NOT_CONNECTED');
+  });
+});
+
+describe('POST /admin/v1/catalog/promote: failures write nothing', () => {
+  it('Stripe refusing a live write is a 502 naming the step with Stripe’s message; nothing written; a rerun completes', async () => {
+    const own = await connectedStack({ live: true });
+    const created = await adminCall(own, 'POST', '/admin/v1/test/products', { name: 'Refused' });
+    expect(created.status, created.text).toBe(201);
+    const restore = await stripeDown(own.liveKey, '^/v1/products$', 'POST', {
+      status: 400,
+      message: 'Products cannot be created in this account right now.',
+    });
+    try {
+      const before = await tableDigests(own.env);
+      const res = await adminCall(own, 'POST', '/admin/v1/catalog/promote', {
+        from: 'test',
+        to: 'live',
+        apply: true,
+      });
+      expect(res.status, res.text).toBe(502);
+      expectErrorShape(res.json, 'STRIPE_ERROR');
+      expect(res.json.error.message).toContain(`promote product ${created.json.id} (create)`);
+      expect(res.json.error.message).toContain('Products cannot be created in this account right now.');
+      expect(res.text).not.toContain(own.liveKey);
+      // no live row, no idempotency key left claimed, no audit entry
+      expect(await tableDigests(own.env)).toEqual(before);
+    } finally {
+      await restore();
+    }
+    const live = await stripeApi(own.liveKey, 'GET', '/v1/products', { limit: '100' });
+    expect(live.json.data).toEqual([]);
+    const rerun = await adminCall(own, 'POST', '/admin/v1/catalog/promote', {
+      from: 'test',
+      to: 'live',
+      apply: true,
+    });
+    expect(rerun.status, rerun.text).toBe(200);
+    expect(rerun.json.writes).toBe(1);
+  });
+
+  it('a completed write whose live row was removed from the projection (e.g. a database restore) is a 404; nothing written', async () => {
+    const own = await connectedStack({ live: true });
+    await adminCall(own, 'POST', '/admin/v1/test/products', { name: 'Restored away' });
+    const first = await adminCall(own, 'POST', '/admin/v1/catalog/promote', {
+      from: 'test',
+      to: 'live',
+      apply: true,
+    });
+    expect(first.status, first.text).toBe(200);
+    const liveId = first.json.steps[0].targetId as string;
+    expect(liveId).toMatch(/^prod_/);
+    await sqlFor(own.env).query(
+      "delete from paywire.products where environment = 'live' and stripe_product_id = $1",
+      [liveId],
+    );
+    // The plan creates the product again under the same derived key, which already completed:
+    // the stored result names an object the projection no longer holds.
+    const before = await tableDigests(own.env);
+    const res = await adminCall(own, 'POST', '/admin/v1/catalog/promote', {
+      from: 'test',
+      to: 'live',
+      apply: true,
+    });
+    expect(res.status, res.text).toBe(404);
+    expectErrorShape(res.json, 'NOT_FOUND');
+    expect(res.json.error.message).toContain(`${liveId} is no longer mirrored`);
+    expect(await tableDigests(own.env)).toEqual(before);
+    const live = await stripeApi(own.liveKey, 'GET', '/v1/products', { limit: '100' });
+    expect(live.json.data.map((p: { id: string }) => p.id)).toEqual([liveId]); // Stripe not written twice
   });
 });
 

@@ -5851,7 +5851,7 @@ export interface components {
         id: string;
         url: string | null;
       } | null;
-      previousWebhookEndpoint: components['schemas']['WebhookEndpointRemoval'];
+      previousWebhookEndpoint: components['schemas']['WebhookEndpointRemoval'] | null;
     };
     WebhookEndpointRemoval: {
       id: string;
@@ -5859,7 +5859,7 @@ export interface components {
       removed: boolean;
       reason?: string;
       code?: string;
-    } | null;
+    };
     ConnectRequest: {
       /**
        * @description Stripe secret key of this environment: sk_test_/rk_test_ for test, sk_live_/rk_live_ for live. Stored encrypted; never returned.
@@ -5873,7 +5873,7 @@ export interface components {
       accountId: string;
       /** @example 2026-11-23T10:00:00.000Z */
       disconnectedAt: string;
-      webhookEndpoint: components['schemas']['WebhookEndpointRemoval'];
+      webhookEndpoint: components['schemas']['WebhookEndpointRemoval'] | null;
     };
     ManagedWebhookEndpoint: {
       /** @enum {string} */

@@ -28,7 +28,6 @@ export function registerWebhooks(program: Command): void {
           `  API version ${e.apiVersion ?? '-'}, ${e.enabledEvents.length} event types, ${e.status}`,
         );
         for (const r of result.replaced) {
-          if (!r) continue; // the document declares the items nullable (a shared component); they never are
           if (r.removed) ctx.out.line(`Replaced and removed ${r.id}${r.url ? ` (${r.url})` : ''}.`);
           else
             ctx.out.warn(

@@ -42,6 +42,13 @@ export const EndpointRemoval = z
   })
   .openapi('WebhookEndpointRemoval');
 
+/**
+ * An endpoint removal or null. Not `EndpointRemoval.nullable()`: the generator then emits the
+ * shared component itself as nullable (so `replaced[]` items read `| null`); a union with null
+ * keeps the component non-null and puts the null at the use site (anyOf [$ref, null]).
+ */
+const EndpointRemovalOrNull = z.union([EndpointRemoval, z.null()]);
+
 export const ConnectionResult = z
   .object({
     environment: z.enum(['test', 'live']),
@@ -54,7 +61,7 @@ export const ConnectionResult = z
     accountChanged: z.boolean(),
     syncRequested: z.boolean(),
     webhookEndpoint: z.object({ id: z.string(), url: z.string().nullable() }).nullable(),
-    previousWebhookEndpoint: EndpointRemoval.nullable(),
+    previousWebhookEndpoint: EndpointRemovalOrNull,
   })
   .openapi('Connection');
 
@@ -63,7 +70,7 @@ export const DisconnectResult = z
     environment: z.enum(['test', 'live']),
     accountId: z.string(),
     disconnectedAt: Timestamp,
-    webhookEndpoint: EndpointRemoval.nullable(),
+    webhookEndpoint: EndpointRemovalOrNull,
   })
   .openapi('Disconnected');
 

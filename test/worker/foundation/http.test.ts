@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { userHeaders } from '../support/jwt';
 import { expectErrorShape } from '../support/security';
 import { call, databaseName, isolatedEnv, sqlFor } from '../support/worker';
 
@@ -44,10 +45,19 @@ describe('GET /healthz', () => {
 });
 
 describe('error shape', () => {
-  it('unknown routes are 404 in the error shape', async () => {
-    const res = await call(env, 'GET', '/v1/does-not-exist');
-    expect(res.status).toBe(404);
-    expectErrorShape(res.json, 'NOT_FOUND');
+  it('unknown routes are 404 in the error shape; under /v1 authentication runs first (401 without a token)', async () => {
+    const outside = await call(env, 'GET', '/does-not-exist');
+    expect(outside.status).toBe(404);
+    expectErrorShape(outside.json, 'NOT_FOUND');
+    // the /v1/* JWT middleware answers before routing for the whole group
+    const anonymous = await call(env, 'GET', '/v1/does-not-exist');
+    expect(anonymous.status).toBe(401);
+    expectErrorShape(anonymous.json, 'UNAUTHORIZED');
+    const signedIn = await call(env, 'GET', '/v1/does-not-exist', {
+      headers: await userHeaders('user_http_404'),
+    });
+    expect(signedIn.status).toBe(404);
+    expectErrorShape(signedIn.json, 'NOT_FOUND');
   });
 
   it('wrong method on a known path is 405 in the error shape, with Allow', async () => {

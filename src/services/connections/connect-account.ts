@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { connections, type Environment, syncRuns } from '../../../drizzle/schema';
+import { connections, type Environment, syncRuns, syncSeen } from '../../../drizzle/schema';
 import { encryptSecret, loadKeyring } from '../../crypto/secret-box';
 import { dbCall } from '../../db/errors';
 import { maskSecret } from '../../redact';
@@ -160,9 +160,15 @@ function connectionStatements(
         .update(syncRuns)
         .set({ status: 'canceled', error: 'account changed', finishedAt: plan.now })
         .where(
-          and(eq(syncRuns.environment, environment), inArray(syncRuns.status, ['requested', 'running'])),
+          // `failed` too: a failed run is retried from its cursor, which belongs to the old account.
+          and(
+            eq(syncRuns.environment, environment),
+            inArray(syncRuns.status, ['requested', 'running', 'failed']),
+          ),
         ),
     );
+    // Ids the canceled runs had listed (their sweep will never run): the old account's.
+    statements.push(db.delete(syncSeen).where(eq(syncSeen.environment, environment)));
   }
   const upsert = db
     .insert(connections)

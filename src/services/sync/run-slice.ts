@@ -31,6 +31,14 @@ export interface SliceRun {
   cursor: RunCursor;
   counts: RunCounts;
   drift: RunDrift;
+  /** the slice's tally already folded into `counts` (each chunk write saves what it spent) */
+  savedTally: CallTally;
+  /**
+   * A chunk write failed without saying whether it committed (a lost response): the database,
+   * not this object, then holds the run's cursor and counts, and the slice's end must not
+   * overwrite them.
+   */
+  writeUnknown?: boolean;
 }
 
 export interface SliceDeps {
@@ -63,13 +71,19 @@ export async function runSlice(deps: SliceDeps, run: SliceRun): Promise<boolean>
   return true;
 }
 
-/** Time kept back for one more page and its write (grows with what calls have taken). */
-function reserveMs(deps: SliceDeps & { slowestCallMs?: number }) {
-  return Math.max(1_000, (deps.slowestCallMs ?? 0) * 2);
+type Timed = SliceDeps & { slowestCallMs?: number; slowestWriteMs?: number };
+
+/**
+ * Time kept back for one more page and the write of what is read (grows with what calls and
+ * writes have taken), checked BEFORE each list call: pages read are always written before the
+ * slice stops, so no page is listed twice when the budget ends.
+ */
+function reserveMs(deps: Timed) {
+  return Math.max(1_000, (deps.slowestCallMs ?? 0) * 2 + (deps.slowestWriteMs ?? 0));
 }
 
 async function syncResource(
-  deps: SliceDeps & { slowestCallMs?: number },
+  deps: Timed,
   run: SliceRun,
   resource: SyncResource,
   mayReadPage: () => boolean,
@@ -109,7 +123,7 @@ async function syncResource(
 }
 
 async function flush(
-  deps: SliceDeps,
+  deps: Timed,
   run: SliceRun,
   resource: SyncResource,
   pages: PageRead[],
@@ -119,6 +133,8 @@ async function flush(
   const cursorAfter: RunCursor = last
     ? { resource: run.cursor.resource + 1, startingAfter: null, page: 0, failures: 0 }
     : { ...cursor, failures: 0 };
+  const writeStarted = Date.now();
+  run.writeUnknown = true;
   await writeChunk(deps.db, {
     environment: run.environment,
     runId: run.id,
@@ -129,8 +145,15 @@ async function flush(
     cursorAfter,
     counts: run.counts,
     drift: run.drift,
+    unsavedCalls: {
+      stripeCalls: deps.tally.stripeCalls - run.savedTally.stripeCalls,
+      dbRoundTrips: deps.tally.dbRoundTrips - run.savedTally.dbRoundTrips,
+    },
   });
+  run.writeUnknown = false;
+  deps.slowestWriteMs = Math.max(deps.slowestWriteMs ?? 0, Date.now() - writeStarted);
   deps.tally.dbRoundTrips += 1;
+  run.savedTally = { ...deps.tally };
   run.cursor = last ? run.cursor : cursorAfter;
 }
 

@@ -1,5 +1,5 @@
-import { and, asc, desc, eq, inArray, lte, ne, sql } from 'drizzle-orm';
-import { type Environment, syncRuns } from '../../../drizzle/schema';
+import { and, asc, desc, eq, inArray, lte, ne, type SQL, sql } from 'drizzle-orm';
+import { type Environment, syncRuns, syncSeen } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
 import type { Statement } from '../projection/types';
 import { INITIAL_CURSOR, type RunCounts, type RunCursor, type RunDrift } from './run-state';
@@ -96,6 +96,18 @@ export function sliceEndStatements(
       .set({ status: outcome.status, error: outcome.error, ...state, ...finished, updatedAt: sql`now()` })
       .where(eq(syncRuns.id, run.id)) as unknown as Statement,
   ];
+  // Ids seen by runs that will never sweep (canceled, abandoned after MAX_RUN_FAILURES, or a
+  // late write of a slice that outlived its run's cancel): dropped here, in the same round trip.
+  statements.push(
+    db
+      .delete(syncSeen)
+      .where(
+        and(
+          eq(syncSeen.environment, run.environment),
+          sql`not exists (select 1 from ${syncRuns} r where r.id = ${syncSeen.runId} and (r.status in ('requested', 'running') or (r.status = 'failed' and coalesce((r.cursor->>'failures')::int, 0) < ${MAX_RUN_FAILURES})))`,
+        ),
+      ) as unknown as Statement,
+  );
   if (outcome.status === 'completed') {
     // Requests queued before this pass started are satisfied by it.
     statements.push(
@@ -118,6 +130,36 @@ export function sliceEndStatements(
     );
   }
   return statements;
+}
+
+/**
+ * End of a slice whose last chunk write failed without an answer (it may have committed with its
+ * cursor and counts): only the failure is recorded and what the slice spent is added in SQL, so
+ * the database's cursor and counts (exact either way) are kept.
+ */
+export function failedAfterUnknownWriteStatement(
+  db: Db,
+  runId: string,
+  input: { error: string | null; stripeCalls: number; dbRoundTrips: number; durationMs: number },
+): Statement {
+  const add = (inner: SQL, key: string, n: number) =>
+    sql`jsonb_set(${inner}, ${`{${key}}`}::text[], to_jsonb(coalesce((counts->>${key})::int, 0) + ${n}::int))`;
+  let counts = sql`counts`;
+  counts = add(counts, 'stripeCalls', input.stripeCalls);
+  counts = add(counts, 'dbRoundTrips', input.dbRoundTrips);
+  counts = add(counts, 'slices', 1);
+  counts = add(counts, 'durationMs', input.durationMs);
+  return db
+    .update(syncRuns)
+    .set({
+      status: 'failed',
+      error: input.error,
+      cursor: sql`jsonb_set(cursor, '{failures}', to_jsonb(coalesce((cursor->>'failures')::int, 0) + 1))`,
+      counts: counts as unknown as RunCounts,
+      finishedAt: sql`now()` as unknown as Date,
+      updatedAt: sql`now()`,
+    } as never)
+    .where(eq(syncRuns.id, runId)) as unknown as Statement;
 }
 
 export async function getRun(db: Db, environment: Environment, id: string): Promise<SyncRunRow | null> {

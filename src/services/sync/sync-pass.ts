@@ -9,7 +9,13 @@ import { type CatchUpResult, catchUpEvents } from './catch-up';
 import { leaseRunStatement, releaseLeaseStatement, takeLease } from './lease';
 import { runSlice, type SliceRun } from './run-slice';
 import { parseCounts, parseCursor, parseDrift } from './run-state';
-import { markRunning, pickRun, type SyncRunRow, sliceEndStatements } from './runs';
+import {
+  failedAfterUnknownWriteStatement,
+  markRunning,
+  pickRun,
+  type SyncRunRow,
+  sliceEndStatements,
+} from './runs';
 import type { Budget, CallTally } from './stripe-pages';
 
 export const DEFAULT_SLICE_BUDGET_MS = 25_000;
@@ -130,9 +136,7 @@ async function sliceOfRun(
     markRunning(db, row),
     leaseRunStatement(db, environment, options.holder, row.id),
   ])) as unknown as [[{ startedAt: Date }]];
-  const run = sliceRunOf(row, marked?.startedAt ?? row.startedAt);
-  const callsBefore = options.tally.stripeCalls;
-  const tripsBefore = options.tally.dbRoundTrips;
+  const run = sliceRunOf(row, marked?.startedAt ?? row.startedAt, options.tally);
   let status: 'completed' | 'running' | 'failed';
   let error: string | null = null;
   try {
@@ -153,22 +157,27 @@ async function sliceOfRun(
       failures: run.cursor.failures,
     });
   }
-  run.counts.stripeCalls += options.tally.stripeCalls - callsBefore;
-  run.counts.dbRoundTrips += options.tally.dbRoundTrips - tripsBefore;
+  if (run.writeUnknown) {
+    const spent = {
+      error,
+      stripeCalls: options.tally.stripeCalls - run.savedTally.stripeCalls,
+      dbRoundTrips: options.tally.dbRoundTrips - run.savedTally.dbRoundTrips,
+      durationMs: Date.now() - options.startedAt,
+    };
+    await saveStatements(ctx, run, [failedAfterUnknownWriteStatement(ctx.db, run.id, spent)]);
+    return { environment, outcome: 'failed', runId: run.id, ...(error ? { error } : {}) };
+  }
+  // What the chunk writes have not saved yet (calls after the last write).
+  run.counts.stripeCalls += options.tally.stripeCalls - run.savedTally.stripeCalls;
+  run.counts.dbRoundTrips += options.tally.dbRoundTrips - run.savedTally.dbRoundTrips;
   run.counts.slices += 1;
   run.counts.durationMs += Date.now() - options.startedAt;
-  await saveSliceEnd(ctx, run, status, error);
+  await saveStatements(ctx, run, sliceEndStatements(ctx.db, run, { status, error }, run));
   return { environment, outcome: status, runId: run.id, ...(error ? { error } : {}) };
 }
 
 /** The slice's end: one round trip; if the database is down it cannot be recorded (the lease expires). */
-async function saveSliceEnd(
-  ctx: ServiceContext,
-  run: SliceRun,
-  status: 'completed' | 'running' | 'failed',
-  error: string | null,
-) {
-  const statements: Statement[] = sliceEndStatements(ctx.db, run, { status, error }, run);
+async function saveStatements(ctx: ServiceContext, run: SliceRun, statements: Statement[]) {
   try {
     await ctx.db.batch(statements as [Statement, ...Statement[]]);
   } catch (err) {
@@ -181,8 +190,9 @@ async function saveSliceEnd(
   }
 }
 
-function sliceRunOf(row: SyncRunRow, startedAt: Date): SliceRun {
+function sliceRunOf(row: SyncRunRow, startedAt: Date, tally: CallTally): SliceRun {
   return {
+    savedTally: { ...tally },
     id: row.id,
     environment: row.environment,
     startedAt,

@@ -39,9 +39,12 @@ export interface ChunkInput {
   last: boolean;
   /** the run's cursor once this chunk is written */
   cursorAfter: RunCursor;
-  /** counts and drift as of before this chunk (saved with it) */
+  /** counts and drift as of before this chunk; seen/pages/round trips of the chunk are added and
+   * saved with it, the outcome split and drift of the chunk after it (saved with the next write) */
   counts: RunCounts;
   drift: RunDrift;
+  /** Stripe calls and round trips of the slice not yet in `counts` (this write adds 1 trip) */
+  unsavedCalls?: { stripeCalls: number; dbRoundTrips: number };
 }
 
 const SAMPLE = 10;
@@ -57,8 +60,8 @@ const TABLES = {
  * Writes a chunk of list pages in ONE round trip (one transaction): what the rows looked like
  * before (for the drift report), the multi-row upserts of every page, the ids seen, on the
  * resource's last page the sweep of rows Stripe no longer has, and the run's cursor, so the
- * cursor never points past rows that were not written. Then counts the outcome into
- * `counts`/`drift` (saved with the next write).
+ * cursor never points past rows that were not written, and the counts of what was read. Then
+ * counts the outcome (inserted/updated/unchanged/tombstoned, drift) into `counts`/`drift`.
  */
 export async function writeChunk(db: Db, input: ChunkInput): Promise<void> {
   const { environment, resource, pages } = input;
@@ -73,15 +76,26 @@ export async function writeChunk(db: Db, input: ChunkInput): Promise<void> {
   if (ids.length > 0) statements.push(seenStatement(db, input, ids));
   const sweepAt = statements.length;
   if (input.last) statements.push(...sweepStatements(db, input, pages.at(-1)?.readAt ?? new Date()));
+  // What is known before the write (ids seen, pages, this round trip) is counted INTO the saved
+  // counts, so they commit or roll back with the rows and cursor: never lost, never doubled.
+  // (A copy: if the write fails, the in-memory counts stay as the database has them.)
+  const countsAfter = structuredClone(input.counts);
+  const counts = resourceCounts(countsAfter, resource);
+  counts.seen += ids.length;
+  counts.pages += pages.length;
+  counts.dbRoundTrips += 1;
+  countsAfter.stripeCalls += input.unsavedCalls?.stripeCalls ?? 0;
+  countsAfter.dbRoundTrips += (input.unsavedCalls?.dbRoundTrips ?? 0) + 1;
   statements.push(
     progressStatement(db, input.runId, {
       cursor: input.cursorAfter,
-      counts: input.counts,
+      counts: countsAfter,
       drift: input.drift,
     }),
   );
 
   const results = (await db.batch(statements as [Statement, ...Statement[]])) as unknown[][];
+  Object.assign(input.counts, countsAfter);
   const written = upsertAt.flatMap((i) => results[i] as Array<{ stripeId: string; inserted: boolean }>);
   const removed = input.last ? (results[sweepAt] as Array<{ stripeId: string }>).map((r) => r.stripeId) : [];
   tally(input, objects, ids.length, results[0] as PreviousRow[], written, removed);
@@ -107,9 +121,6 @@ function tally(
   const before = new Map(previous.map((r) => [r.stripeId, r]));
   const now = new Map(objects.map((o) => [str(o, 'id'), o]));
   const unique = [...new Map(written.map((w) => [w.stripeId, w])).values()];
-  counts.seen += seen;
-  counts.pages += input.pages.length;
-  counts.dbRoundTrips += 1;
   for (const w of unique) {
     if (w.inserted) {
       counts.inserted++;

@@ -58,7 +58,11 @@ describe('cron repair', () => {
        values ('test', 'prod_never_in_stripe', 'Ghost', true, '{}', 1700000000)`,
     );
 
-    // A repair is due (the last pass finished more than the interval ago).
+    // A repair is due (the last pass finished more than the interval ago). It starts in a later
+    // second than the first pass's reads: rows whose state is of the run's own start second are
+    // left to the next pass by the sweep guard (a webhook may have written them), which made
+    // this test flaky when both passes fell in one second.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     await sql.query("update paywire.sync_runs set finished_at = now() - interval '7 hours'");
     const [outcome] = await tick(f.env);
     expect(outcome).toMatchObject({ environment: 'test', outcome: 'completed' });

@@ -10,13 +10,14 @@
  *
  * Prints a table and writes bench/results/checkout-<backend>.json.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import Stripe from 'stripe';
 import { DEV_SECRETS, startLocalStack } from '../dev/stack.ts';
 import { createEmulatorControl } from '../dev/stripe/control-client.ts';
+import { writeBenchResults } from './results.ts';
 
 const SESSIONS = Number(process.env.BENCH_CHECKOUTS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
@@ -132,10 +133,7 @@ export async function runCheckoutBench() {
     }
     console.log(`\nbench/checkout — ${backend}, ${SESSIONS} sessions per run, through wrangler dev`);
     console.table(results);
-    mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
-    const file = join(import.meta.dirname, 'results', `checkout-${backend}.json`);
-    writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), results }, null, 2)}\n`);
-    console.log(`written ${file}`);
+    writeBenchResults(`checkout-${backend}`, { results });
     return results;
   } finally {
     await stack.stop();

@@ -13,11 +13,10 @@
  * Creates `paywire_bench_sync_<pid>` on that server, drops it at the end. Writes
  * bench/results/sync-postgres.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
 import { type LocalStack, startLocalStack } from '../dev/stack.ts';
 import type { CountersView } from '../dev/stripe/control-client.ts';
+import { writeBenchResults } from './results.ts';
 
 const PRODUCTS = Number(process.env.BENCH_SYNC_PRODUCTS ?? 10_000);
 const SUBSCRIPTIONS = Number(process.env.BENCH_SYNC_SUBSCRIPTIONS ?? 50_000);
@@ -156,10 +155,7 @@ function report(result: Record<string, unknown>) {
     `\nbench/sync — postgres, ${PRODUCTS} products, ${SUBSCRIPTIONS} subscriptions, ${CUSTOMERS} customers`,
   );
   console.table([result]);
-  mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
-  const file = join(import.meta.dirname, 'results', 'sync-postgres.json');
-  writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), result }, null, 2)}\n`);
-  console.log(`written ${file}`);
+  writeBenchResults('sync-postgres', { result });
 }
 
 function summarize(counters: CountersView, neon: { requests: number; queries: number }) {

@@ -9,13 +9,14 @@
  *
  * Prints a table and writes bench/results/webhooks-<backend>.json.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import { startLocalStack } from '../dev/stack.ts';
 import { catalogLifecycle, paymentLifecycle, subscriptionLifecycle } from '../test/shared/lifecycles.ts';
 import type { TestEvent } from '../test/shared/stripe-events.ts';
+import { writeBenchResults } from './results.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 600);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
@@ -106,10 +107,7 @@ export async function runWebhookBench() {
     }
     console.log(`\nbench/webhooks — ${backend}, ${EVENTS} events per run, through wrangler dev`);
     console.table(results);
-    mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
-    const file = join(import.meta.dirname, 'results', `webhooks-${backend}.json`);
-    writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), results }, null, 2)}\n`);
-    console.log(`written ${file}`);
+    writeBenchResults(`webhooks-${backend}`, { results });
     return results;
   } finally {
     await stack.stop();

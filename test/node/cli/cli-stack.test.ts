@@ -112,7 +112,7 @@ const state = {
   },
 };
 
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
   let last = await fn();
   while (!ok(last) && Date.now() < deadline) {

@@ -49,7 +49,7 @@ export async function startReceiver(): Promise<Receiver> {
 
 export async function waitFor<T>(
   check: () => T | undefined | false,
-  timeoutMs = 3000,
+  timeoutMs = 20_000,
   intervalMs = 10,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -64,7 +64,7 @@ export async function waitFor<T>(
 /** Like waitFor, for async checks (e.g. polling the control API). */
 export async function waitForAsync<T>(
   check: () => Promise<T | undefined | false>,
-  timeoutMs = 3000,
+  timeoutMs = 20_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

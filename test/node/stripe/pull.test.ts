@@ -10,8 +10,9 @@ let control: EmulatorControl;
 beforeAll(async () => {
   emu = await startEmulator({
     deliveryMode: 'pull',
-    retrySchedule: [50],
-    leaseMs: 100,
+    // Long enough that a loaded machine answers the control calls between due times.
+    retrySchedule: [600],
+    leaseMs: 1200,
     deliveryOrder: 'strict',
   });
   stripe = emu.client();
@@ -64,11 +65,11 @@ describe('pull mode', () => {
     const first = (await control.nextDelivery()) as PulledDelivery;
     await control.reportDelivery(first.id, 500);
     expect(await control.nextDelivery()).toBeNull();
-    await new Promise((r) => setTimeout(r, 60));
+    await new Promise((r) => setTimeout(r, 700));
     const second = (await control.nextDelivery()) as PulledDelivery;
     expect(second).toMatchObject({ id: first.id, attempt: 2, body: first.body });
     await control.reportDelivery(second.id, 500);
-    await new Promise((r) => setTimeout(r, 60));
+    await new Promise((r) => setTimeout(r, 700));
     // The schedule has one retry: the delivery has failed for good.
     expect(await control.nextDelivery()).toBeNull();
     const { data } = await control.deliveries({ endpoint: we.id });
@@ -80,10 +81,10 @@ describe('pull mode', () => {
     await pullEndpoint();
     await stripe.customers.create({});
     const d = (await control.nextDelivery()) as PulledDelivery;
-    await new Promise((r) => setTimeout(r, 120));
-    // The expired lease is a failed attempt; the retry follows the schedule (50 ms).
+    await new Promise((r) => setTimeout(r, 1300));
+    // The expired lease is a failed attempt; the retry follows the schedule (600 ms).
     expect(await control.nextDelivery()).toBeNull();
-    await new Promise((r) => setTimeout(r, 60));
+    await new Promise((r) => setTimeout(r, 700));
     const again = (await control.nextDelivery()) as PulledDelivery;
     expect(again).toMatchObject({ id: d.id, attempt: 2 });
     const { data } = await control.deliveries();

@@ -145,7 +145,7 @@ describe('push delivery', () => {
     await endpoint(['customer.created']);
     receiver.respond((_req, index) => (index < 2 ? 500 : 204));
     await stripe.customers.create({});
-    await waitFor(() => receiver.received.length >= 3, 3000);
+    await waitFor(() => receiver.received.length >= 3);
     const at = receiver.received.map((r) => r.at);
     expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(35);
     expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(75);
@@ -161,7 +161,7 @@ describe('push delivery', () => {
     await endpoint(['customer.created']);
     receiver.respond(500);
     const customer = await stripe.customers.create({});
-    await waitFor(() => receiver.received.length >= 3, 3000);
+    await waitFor(() => receiver.received.length >= 3);
     await control.flushDeliveries();
     const { data, summary } = await control.deliveries();
     expect(data[0]).toMatchObject({ status: 'failed', attempt_count: 3, next_attempt_at_ms: null });

@@ -1,0 +1,600 @@
+/**
+ * bench/webhook-cpu: the Worker's own CPU per webhook event, deterministic and without a database.
+ *
+ * The Worker bundle is built as deployed (`wrangler deploy --dry-run --outdir`, with its
+ * sourcemap), imported into this Node 22 process, and its `fetch(request, env, ctx)` called
+ * directly. Neon's SQL-over-HTTP is answered in-process by a stand-in for `fetch` (the same
+ * request/response JSON as dev/neon), with canned results: no sockets, no Postgres. The
+ * figure is the process's CPU (user + system) over the corpus minus the stand-in's own time.
+ *
+ *   npx tsx bench/webhook-cpu.ts [--profile]      (also part of `npm run bench`)
+ *
+ * Every response must be 200 `processed`/`duplicate` and every event exactly one Neon request,
+ * or the run fails: a broken build cannot show a fake speedup. With --profile (or
+ * BENCH_CPU_PROFILE=1) one more pass runs under the V8 profiler (not counted in the figures):
+ * bench/results/webhook-cpu.cpuprofile, and self time grouped by package via the sourcemap.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import Stripe from 'stripe';
+import { catalogLifecycle, paymentLifecycle, subscriptionLifecycle } from '../test/shared/lifecycles.ts';
+import type { TestEvent } from '../test/shared/stripe-events.ts';
+import { writeBenchResults } from './results.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const EVENTS = Number(process.env.BENCH_CPU_EVENTS ?? 3000);
+const WARMUP = Number(process.env.BENCH_CPU_WARMUP ?? 300);
+const REPETITIONS = Number(process.env.BENCH_CPU_REPETITIONS ?? 5);
+const SECRET = 'whsec_paywire_bench_cpu_0123456789abcdefghij';
+const NEON_ENDPOINT = 'http://neon.bench.invalid/sql';
+const WORKER_ORIGIN = 'https://paywire.bench.invalid';
+
+/** What a deployed Worker sees: wrangler.toml's vars ("" = unset) plus the secrets. */
+const WORKER_ENV = {
+  DATABASE_URL: 'postgresql://paywire:bench@ep-bench-cpu-000000.eu-central-1.aws.neon.tech/paywire',
+  ADMIN_API_KEY: 'bench-admin-key-0123456789abcdef',
+  PAYWIRE_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  // The simplest legitimate secret source: the Worker secret (no stored connection row).
+  STRIPE_WEBHOOK_SECRET_TEST: SECRET,
+  NEON_FETCH_ENDPOINT: NEON_ENDPOINT,
+  LOG_LEVEL: process.env.BENCH_CPU_LOG_LEVEL ?? 'warn',
+  PAYWIRE_PUBLIC_URL: '',
+  STRIPE_API_BASE: '',
+  JWT_JWKS_URL: '',
+  JWT_ISSUER: '',
+  JWT_AUDIENCE: '',
+  PAYWIRE_ALLOWED_ORIGINS: '',
+  RATE_LIMIT_USER: { limit: async () => ({ success: true }) },
+  RATE_LIMIT_IP: { limit: async () => ({ success: true }) },
+};
+
+interface WorkerModule {
+  default: { fetch(request: Request, env: unknown, ctx: unknown): Promise<Response> };
+}
+
+interface Built {
+  dir: string;
+  file: string;
+  map: string;
+  bytes: number;
+}
+
+/** `wrangler deploy --dry-run --outdir`: the bundle exactly as it would be uploaded, plus its sourcemap. */
+function buildWorker(): Built {
+  const dir = mkdtempSync(join(tmpdir(), 'paywire-webhook-cpu-'));
+  const wrangler = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
+  const out = spawnSync(
+    process.execPath,
+    [wrangler, 'deploy', '--dry-run', '--outdir', dir, '--upload-source-maps'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: 'false',
+        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+        WRANGLER_HIDE_BANNER: 'true',
+      },
+    },
+  );
+  if (out.status !== 0) throw new Error(`wrangler build failed:\n${out.stdout}\n${out.stderr}`);
+  const file = join(dir, 'index.js');
+  return { dir, file, map: `${file}.map`, bytes: statSync(file).size };
+}
+
+function corpus(target: number): TestEvent[] {
+  const events: TestEvent[] = [];
+  for (let i = 0; events.length < target; i++) {
+    if (i % 3 === 0) {
+      events.push(
+        ...subscriptionLifecycle({
+          renewals: 2,
+          pastDueThenRecover: i % 2 === 0,
+          cancel: 'at_period_end',
+          trialDays: 0,
+        }),
+      );
+    } else if (i % 3 === 1) {
+      events.push(...paymentLifecycle({ amount: 5000, refunds: [1000, 4000] }));
+    } else {
+      events.push(...catalogLifecycle({ edits: 3, archivePrice: true, deleteProduct: false }));
+    }
+  }
+  return events.slice(0, target);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Neon's /sql answered in-process
+
+interface NeonStats {
+  requests: number;
+  statements: number;
+  /** time spent inside the stand-in (parsing the request, building the answer), excluded */
+  ms: number;
+  unexpected: string[];
+  sample: Map<string, string[]>;
+}
+
+const neonStats: NeonStats = { requests: 0, statements: 0, ms: 0, unexpected: [], sample: new Map() };
+let rowId = 0;
+
+interface NeonQuery {
+  query: string;
+  params?: unknown[];
+}
+
+/** One statement's canned result in Neon's shape: `returning` gives one row, a select none. */
+function answerStatement(q: NeonQuery) {
+  neonStats.statements++;
+  const sql = q.query;
+  const command = (/^\s*(\w+)/.exec(sql)?.[1] ?? '').toUpperCase();
+  const returning = /\sreturning\s+(.+?)\s*$/is.exec(sql);
+  if (!returning || command === 'SELECT') {
+    return { fields: [], rows: [], command, rowCount: command === 'SELECT' ? 0 : 1, rowAsArray: true };
+  }
+  const names = returning[1]!.split(',').map((c) => c.trim().replace(/^.*\./, '').replaceAll('"', ''));
+  rowId++;
+  return {
+    fields: names.map((name) => ({
+      name,
+      dataTypeID: 25,
+      tableID: 0,
+      columnID: 0,
+      dataTypeSize: -1,
+      dataTypeModifier: -1,
+      format: 'text',
+    })),
+    rows: [names.map((name) => (name === 'id' ? String(rowId) : `${name}_${rowId}`))],
+    command,
+    rowCount: 1,
+    rowAsArray: true,
+  };
+}
+
+function fakeNeonFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  const started = performance.now();
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  if (url !== NEON_ENDPOINT || typeof init?.body !== 'string') {
+    neonStats.unexpected.push(url);
+    return Promise.reject(new Error(`bench: unexpected fetch to ${url}`));
+  }
+  neonStats.requests++;
+  const payload = JSON.parse(init.body) as NeonQuery | { queries: NeonQuery[] };
+  const body =
+    'queries' in payload ? { results: payload.queries.map(answerStatement) } : answerStatement(payload);
+  if (process.env.BENCH_CPU_SHOW_SQL && 'queries' in payload) {
+    const key = payload.queries.map((q) => q.query.slice(0, 40)).join(' | ');
+    if (!neonStats.sample.has(key))
+      neonStats.sample.set(
+        key,
+        payload.queries.map((q) => q.query),
+      );
+  }
+  const response = new Response(JSON.stringify(body), {
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+  });
+  neonStats.ms += performance.now() - started;
+  return Promise.resolve(response);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Driving the Worker
+
+interface Delivery {
+  request: Request;
+  type: string;
+}
+
+/** Signed just before a pass (Stripe's tolerance is 5 minutes); built outside the timed loop. */
+function deliveries(events: TestEvent[]): Delivery[] {
+  return events.map((event) => {
+    const payload = JSON.stringify(event);
+    const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET });
+    return {
+      type: event.type,
+      request: new Request(`${WORKER_ORIGIN}/webhooks/stripe/test`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        body: payload,
+      }),
+    };
+  });
+}
+
+interface Pass {
+  events: number;
+  cpuMs: number;
+  wallMs: number;
+  fakeNeonMs: number;
+  neonRequests: number;
+  statements: number;
+  eventWallMs: number[];
+  statuses: Record<string, number>;
+}
+
+async function runPass(worker: WorkerModule['default'], batch: Delivery[]): Promise<Pass> {
+  const statuses: Record<string, number> = {};
+  const eventWallMs: number[] = [];
+  const deferred: Promise<unknown>[] = [];
+  const ctx = {
+    waitUntil: (p: Promise<unknown>) => deferred.push(p),
+    passThroughOnException: () => {},
+    props: {},
+  };
+  const before = { ...neonStats };
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  for (const { request, type } of batch) {
+    const t0 = performance.now();
+    const res = await worker.fetch(request, WORKER_ENV, ctx);
+    const text = await res.text();
+    eventWallMs.push(performance.now() - t0);
+    const status = res.status === 200 ? (JSON.parse(text) as { status?: string }).status : undefined;
+    if (status !== 'processed' && status !== 'duplicate') {
+      throw new Error(`bench: ${type} answered ${res.status} ${text.slice(0, 300)}`);
+    }
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  }
+  const wallMs = performance.now() - wall0;
+  const cpu = process.cpuUsage(cpu0);
+  await Promise.all(deferred);
+  if (neonStats.unexpected.length) throw new Error(`bench: unexpected fetches: ${neonStats.unexpected}`);
+  return {
+    events: batch.length,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    wallMs,
+    fakeNeonMs: neonStats.ms - before.ms,
+    neonRequests: neonStats.requests - before.requests,
+    statements: neonStats.statements - before.statements,
+    eventWallMs,
+    statuses,
+  };
+}
+
+/** A full collection before each pass, so each starts from the same heap (garbage made in a pass is its own). */
+function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as (() => void) | undefined;
+  return () => gc?.();
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+};
+const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+
+function gitState() {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'drizzle'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
+    return { head, srcDirty: dirty !== '' };
+  } catch {
+    return { head: 'unknown', srcDirty: true };
+  }
+}
+
+function machineLoad(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return `load average: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')}`;
+  }
+}
+
+export async function runWebhookCpuBench(options: { profile?: boolean } = {}) {
+  const profile =
+    options.profile ?? (process.argv.includes('--profile') || process.env.BENCH_CPU_PROFILE === '1');
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 22)
+    throw new Error(`bench/webhook-cpu needs Node 22 (npx tsx / npm run), not ${process.version}`);
+
+  const git = gitState();
+  const built = buildWorker();
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = fakeNeonFetch as typeof fetch;
+  try {
+    const worker = ((await import(pathToFileURL(built.file).href)) as WorkerModule).default;
+    const gc = collector();
+
+    // Warm-up: JIT, and the one signing-secret lookup a cold isolate makes.
+    await runPass(worker, deliveries(corpus(WARMUP)));
+
+    const events = corpus(EVENTS);
+    const passes: Pass[] = [];
+    for (let rep = 0; rep < REPETITIONS; rep++) {
+      const batch = deliveries(events);
+      gc();
+      passes.push(await runPass(worker, batch));
+    }
+
+    const perEvent = (p: Pass, ms: number) => ms / p.events;
+    const reps = passes.map((p) => ({
+      cpuMsPerEvent: round(perEvent(p, p.cpuMs - p.fakeNeonMs)),
+      processCpuMsPerEvent: round(perEvent(p, p.cpuMs)),
+      fakeNeonMsPerEvent: round(perEvent(p, p.fakeNeonMs)),
+      wallMsPerEvent: round(perEvent(p, p.wallMs)),
+    }));
+    const allWall = passes.flatMap((p) => p.eventWallMs);
+    const totalEvents = passes.reduce((n, p) => n + p.events, 0);
+    const neonRequests = passes.reduce((n, p) => n + p.neonRequests, 0);
+    const statements = passes.reduce((n, p) => n + p.statements, 0);
+    const statuses: Record<string, number> = {};
+    for (const p of passes)
+      for (const [k, v] of Object.entries(p.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+    const neonRequestsPerEvent = neonRequests / totalEvents;
+    if (Math.abs(neonRequestsPerEvent - 1) > 0.001) {
+      throw new Error(`bench: ${neonRequestsPerEvent.toFixed(4)} Neon requests per event, expected 1`);
+    }
+
+    const load = machineLoad();
+    const summary = {
+      git,
+      node: process.version,
+      bundleBytes: built.bytes,
+      events: EVENTS,
+      warmup: WARMUP,
+      repetitions: REPETITIONS,
+      logLevel: WORKER_ENV.LOG_LEVEL,
+      cpuMsPerEventMedian: median(reps.map((r) => r.cpuMsPerEvent)),
+      cpuMsPerEventMin: Math.min(...reps.map((r) => r.cpuMsPerEvent)),
+      cpuMsPerEventMax: Math.max(...reps.map((r) => r.cpuMsPerEvent)),
+      fakeNeonMsPerEventMedian: median(reps.map((r) => r.fakeNeonMsPerEvent)),
+      wallMsPerEventMedian: median(reps.map((r) => r.wallMsPerEvent)),
+      eventWallP50Ms: round(percentile(allWall, 50)),
+      eventWallP99Ms: round(percentile(allWall, 99)),
+      neonRequestsPerEvent: round(neonRequestsPerEvent),
+      statementsPerEvent: round(statements / totalEvents, 2),
+      statuses,
+      load,
+    };
+
+    console.log(
+      `\nbench/webhook-cpu — built bundle in Node ${process.version}, Neon answered in-process; ` +
+        `${EVENTS} events × ${REPETITIONS} (after ${WARMUP} warm-up), LOG_LEVEL=${WORKER_ENV.LOG_LEVEL}, ` +
+        `HEAD ${git.head}${git.srcDirty ? ' + uncommitted src/drizzle changes' : ''}`,
+    );
+    console.table(reps);
+    console.log(
+      `Worker CPU per event: median ${summary.cpuMsPerEventMedian} ms (min ${summary.cpuMsPerEventMin}, ` +
+        `max ${summary.cpuMsPerEventMax}); wall p50 ${summary.eventWallP50Ms} ms, p99 ${summary.eventWallP99Ms} ms; ` +
+        `Neon requests/event ${summary.neonRequestsPerEvent}, statements/event ${summary.statementsPerEvent}; ` +
+        `statuses ${JSON.stringify(statuses)}\n${load}`,
+    );
+    for (const [, queries] of neonStats.sample) console.log(`\n-- batch\n${queries.join(';\n')}`);
+
+    let profileSummary: ProfileSummary | undefined;
+    if (profile) {
+      const batch = deliveries(events);
+      gc();
+      const { pass, cpuprofile } = await profiled(() => runPass(worker, batch));
+      const file = join(import.meta.dirname, 'results', 'webhook-cpu.cpuprofile');
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(cpuprofile));
+      console.log(`\nwritten ${file} (one extra pass of ${pass.events} events under the profiler)`);
+      profileSummary = summariseProfile(cpuprofile, built);
+      printProfile(profileSummary);
+    }
+
+    writeBenchResults('webhook-cpu', { ...summary, reps, profile: profileSummary });
+    return { ...summary, reps, profile: profileSummary };
+  } finally {
+    globalThis.fetch = realFetch;
+    rmSync(built.dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profile: V8 sampling profiler, self time mapped back to source files through the sourcemap
+
+interface CpuProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: CpuProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+async function profiled<T>(work: () => Promise<T>): Promise<{ pass: T; cpuprofile: CpuProfile }> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 100 });
+    await session.post('Profiler.start');
+    const pass = await work();
+    const { profile } = await session.post('Profiler.stop');
+    return { pass, cpuprofile: profile as unknown as CpuProfile };
+  } finally {
+    session.disconnect();
+  }
+}
+
+const VLQ = new Map(
+  [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].map((c, i) => [c, i]),
+);
+
+/** Decodes a v3 sourcemap's mappings: per generated line, [generated column, source, original line] triples. */
+function decodeMappings(mappings: string): Int32Array[] {
+  const lines: Int32Array[] = [];
+  let source = 0;
+  let origLine = 0;
+  for (const line of mappings.split(';')) {
+    const out: number[] = [];
+    let genCol = 0;
+    if (line) {
+      for (const segment of line.split(',')) {
+        const fields: number[] = [];
+        let value = 0;
+        let shift = 0;
+        for (const ch of segment) {
+          const digit = VLQ.get(ch)!;
+          value += (digit & 31) << shift;
+          if (digit & 32) shift += 5;
+          else {
+            fields.push(value & 1 ? -(value >>> 1) : value >>> 1);
+            value = 0;
+            shift = 0;
+          }
+        }
+        genCol += fields[0]!;
+        if (fields.length >= 4) {
+          source += fields[1]!;
+          origLine += fields[2]!;
+          out.push(genCol, source, origLine);
+        }
+      }
+    }
+    lines.push(Int32Array.from(out));
+  }
+  return lines;
+}
+
+interface ProfileSummary {
+  busyMs: number;
+  idleMs: number;
+  packages: Array<{ group: string; ms: number; pct: number }>;
+  functions: Array<{ fn: string; where: string; group: string; ms: number; pct: number }>;
+}
+
+/** Where a source path belongs: node_modules/<pkg>, or its folder in the repo (src/<dir>/<dir>). */
+function groupOf(sourcePath: string): string {
+  const nm = sourcePath.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const parts = sourcePath.slice(nm + 'node_modules/'.length).split('/');
+    return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+  }
+  const dirs = sourcePath.split('/').slice(0, -1);
+  return dirs.slice(0, 3).join('/') || sourcePath;
+}
+
+function summariseProfile(profile: CpuProfile, built: Built): ProfileSummary {
+  const map = JSON.parse(readFileSync(built.map, 'utf8')) as { sources: string[]; mappings: string };
+  const lines = decodeMappings(map.mappings);
+  const sources = map.sources.map((s) => relative(ROOT, resolve(dirname(built.map), s)));
+  const bundleUrl = pathToFileURL(built.file).href;
+
+  const locate = (line: number, column: number): { file: string; line: number } | undefined => {
+    const segs = lines[line];
+    if (!segs || segs.length === 0) return undefined;
+    let lo = 0;
+    let hi = segs.length / 3 - 1;
+    let best = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (segs[mid * 3]! <= column) {
+        best = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return { file: sources[segs[best * 3 + 1]!] ?? '?', line: segs[best * 3 + 2]! + 1 };
+  };
+
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+
+  // Where each node's self time goes: its package, and a function label.
+  const attribution = new Map<number, { group: string; fn: string; where: string } | null>();
+  const attribute = (id: number): { group: string; fn: string; where: string } | null => {
+    const cached = attribution.get(id);
+    if (cached !== undefined) return cached;
+    const { functionName, url, lineNumber, columnNumber } = byId.get(id)!.callFrame;
+    const fn = functionName || '(anonymous)';
+    let result: { group: string; fn: string; where: string } | null;
+    if (functionName === '(idle)' || functionName === '(root)') result = null;
+    else if (functionName === '(garbage collector)' || functionName === '(program)')
+      result = { group: functionName, fn, where: '' };
+    else if (url === bundleUrl) {
+      const at = locate(lineNumber, columnNumber);
+      result = at
+        ? { group: groupOf(at.file), fn, where: `${at.file}:${at.line}` }
+        : { group: '(bundle, unmapped)', fn, where: `index.js:${lineNumber + 1}` };
+    } else if (url.startsWith('node:') || url.startsWith('internal/')) {
+      result = { group: url.includes('undici') ? 'node: undici' : 'node: internal', fn, where: url };
+    } else if (url.includes('/bench/') || url.includes('/test/shared/')) {
+      result = { group: 'bench harness + fake Neon', fn, where: relative(ROOT, url.replace('file://', '')) };
+    } else if (url) {
+      result = { group: url.includes('node_modules/') ? groupOf(url) : url, fn, where: url };
+    } else {
+      // A V8 builtin or native function (JSON.parse, RegExp, …): charged to its JS caller's package.
+      const up = parent.get(id);
+      const caller = up === undefined ? null : attribute(up);
+      result = caller
+        ? { group: caller.group, fn: `${fn} (native)`, where: `from ${caller.fn} ${caller.where}` }
+        : { group: '(native)', fn, where: '' };
+    }
+    attribution.set(id, result);
+    return result;
+  };
+
+  const selfUs = new Map<number, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const dt = profile.timeDeltas[i + 1] ?? 0;
+    selfUs.set(profile.samples[i]!, (selfUs.get(profile.samples[i]!) ?? 0) + dt);
+  }
+  let busy = 0;
+  let idle = 0;
+  const groups = new Map<string, number>();
+  const functions = new Map<string, { fn: string; where: string; group: string; us: number }>();
+  for (const [id, us] of selfUs) {
+    const a = attribute(id);
+    if (!a) {
+      idle += us;
+      continue;
+    }
+    busy += us;
+    groups.set(a.group, (groups.get(a.group) ?? 0) + us);
+    const key = `${a.fn}@${a.where}`;
+    const f = functions.get(key) ?? { ...a, us: 0 };
+    f.us += us;
+    functions.set(key, f);
+  }
+  const pct = (us: number) => round((100 * us) / busy, 1);
+  return {
+    busyMs: round(busy / 1000, 1),
+    idleMs: round(idle / 1000, 1),
+    packages: [...groups]
+      .sort((a, b) => b[1] - a[1])
+      .map(([group, us]) => ({ group, ms: round(us / 1000, 1), pct: pct(us) })),
+    functions: [...functions.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, 15)
+      .map((f) => ({ fn: f.fn, where: f.where, group: f.group, ms: round(f.us / 1000, 1), pct: pct(f.us) })),
+  };
+}
+
+function printProfile(s: ProfileSummary) {
+  console.log(`\nself time by package (busy ${s.busyMs} ms, idle ${s.idleMs} ms; % of busy):`);
+  console.table(s.packages.filter((p) => p.pct >= 0.2));
+  console.log('top 15 functions by self time:');
+  console.table(s.functions);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]!).href) {
+  await runWebhookCpuBench();
+}

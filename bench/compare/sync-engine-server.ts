@@ -7,7 +7,8 @@
  * `{ ready: true, port }` or `{ error }`. Every request except `GET /_peer/failures` is a
  * webhook delivery: 200 when the engine projected it, 400 on a bad signature, 500 on any other
  * error (the runner counts both as failed events). `GET /_peer/failures` returns the failures
- * seen so far by event type, with the first message of each.
+ * seen so far by event type, with the first message of each; `GET /_peer/stats` the statements
+ * sent to Postgres so far (each its own round trip).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
@@ -63,6 +64,9 @@ async function migrate(): Promise<void> {
   if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
 }
 
+/** Statements sent to Postgres (see createSync). */
+let statements = 0;
+
 function createSync(): StripeSync {
   const sync = new StripeSync({
     poolConfig: { connectionString: databaseUrl, max: poolMax, keepAlive: true },
@@ -79,6 +83,14 @@ function createSync(): StripeSync {
     port: Number(stripeApiUrl.port || (stripeApiUrl.protocol === 'https:' ? 443 : 80)),
     protocol: stripeApiUrl.protocol === 'https:' ? 'https' : 'http',
   });
+  // Count round trips: every statement the engine sends goes through pool.query, one
+  // autocommit round trip each (it uses no transactions).
+  const pool = sync.postgresClient.pool;
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  (pool as { query: unknown }).query = (...args: unknown[]) => {
+    statements++;
+    return query(...args);
+  };
   return sync;
 }
 
@@ -120,6 +132,10 @@ async function main(): Promise<void> {
   const server = createServer({ keepAlive: true, keepAliveTimeout: 65_000 }, (req: IncomingMessage, res) => {
     if (req.method === 'GET' && req.url === '/_peer/failures') {
       send(res, 200, JSON.stringify(Object.fromEntries(failures)));
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/_peer/stats') {
+      send(res, 200, JSON.stringify({ statements }));
       return;
     }
     const chunks: Buffer[] = [];

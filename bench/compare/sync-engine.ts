@@ -130,6 +130,11 @@ export async function startSyncEngine(opts: SyncEngineOptions): Promise<SyncEngi
       }
       return state;
     },
+    async roundTrips() {
+      const res = await fetch(`${baseUrl}/_peer/stats`);
+      const { statements } = (await res.json()) as { statements: number };
+      return { roundTrips: statements, statements };
+    },
     async failures() {
       const res = await fetch(`${baseUrl}/_peer/failures`);
       return (await res.json()) as Record<string, PeerFailure>;

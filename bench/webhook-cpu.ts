@@ -15,7 +15,16 @@
  * bench/results/webhook-cpu.cpuprofile, and self time grouped by package via the sourcemap.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -84,8 +93,12 @@ function buildWorker(): Built {
     },
   );
   if (out.status !== 0) throw new Error(`wrangler build failed:\n${out.stdout}\n${out.stderr}`);
-  const file = join(dir, 'index.js');
-  return { dir, file, map: `${file}.map`, bytes: statSync(file).size };
+  // Imported as .mjs: tsx rewrites a .js module on import (so profile positions would not match
+  // the sourcemap) but leaves .mjs alone. Same bytes, minus the sourceMappingURL comment.
+  const js = join(dir, 'index.js');
+  const file = join(dir, 'worker.mjs');
+  writeFileSync(file, readFileSync(js, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
+  return { dir, file, map: `${js}.map`, bytes: statSync(js).size };
 }
 
 function corpus(target: number): TestEvent[] {
@@ -477,7 +490,8 @@ function decodeMappings(mappings: string): Int32Array[] {
 interface ProfileSummary {
   busyMs: number;
   idleMs: number;
-  packages: Array<{ group: string; ms: number; pct: number }>;
+  /** self time per package; `withRuntimeMs` adds the Node runtime code (crypto, undici, …) it called */
+  packages: Array<{ group: string; ms: number; pct: number; withRuntimeMs: number; withRuntimePct: number }>;
   functions: Array<{ fn: string; where: string; group: string; ms: number; pct: number }>;
 }
 
@@ -492,10 +506,46 @@ function groupOf(sourcePath: string): string {
   return dirs.slice(0, 3).join('/') || sourcePath;
 }
 
+/**
+ * A package whose own sourcemaps point outside it (drizzle-orm's say `../src/entity.ts`) shows up
+ * as node_modules/src/…: name the package that ships the matching .js file.
+ */
+function sourceOwner(sources: string[]): (source: string) => string {
+  const modules = join(ROOT, 'node_modules');
+  // Packages the bundle visibly holds come first (drizzle-kit also ships e.g. a utils.js).
+  const bundled = new Set(sources.filter((s) => !s.startsWith('node_modules/src/')).map(groupOf));
+  const packages = readdirSync(modules)
+    .flatMap((name) =>
+      name.startsWith('@') ? readdirSync(join(modules, name)).map((sub) => `${name}/${sub}`) : [name],
+    )
+    .sort((a, b) => Number(bundled.has(b)) - Number(bundled.has(a)));
+  const cache = new Map<string, string>();
+  return (source) => {
+    const orphan = /^node_modules\/src\/(.+)\.ts$/.exec(source);
+    if (!orphan) return source;
+    let resolved = cache.get(orphan[1]!);
+    if (resolved === undefined) {
+      const owner = packages.find((p) => existsSync(join(modules, p, `${orphan[1]}.js`)));
+      resolved = owner ? `node_modules/${owner}/src/${orphan[1]}.ts` : source;
+      cache.set(orphan[1]!, resolved);
+    }
+    return resolved;
+  };
+}
+
+interface Attribution {
+  group: string;
+  fn: string;
+  where: string;
+  /** a frame of the Worker bundle (not Node's runtime, the harness or V8's pseudo-frames) */
+  bundle: boolean;
+}
+
 function summariseProfile(profile: CpuProfile, built: Built): ProfileSummary {
   const map = JSON.parse(readFileSync(built.map, 'utf8')) as { sources: string[]; mappings: string };
   const lines = decodeMappings(map.mappings);
-  const sources = map.sources.map((s) => relative(ROOT, resolve(dirname(built.map), s)));
+  const paths = map.sources.map((s) => relative(ROOT, resolve(dirname(built.map), s)));
+  const sources = paths.map(sourceOwner(paths));
   const bundleUrl = pathToFileURL(built.file).href;
 
   const locate = (line: number, column: number): { file: string; line: number } | undefined => {
@@ -519,37 +569,51 @@ function summariseProfile(profile: CpuProfile, built: Built): ProfileSummary {
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 
   // Where each node's self time goes: its package, and a function label.
-  const attribution = new Map<number, { group: string; fn: string; where: string } | null>();
-  const attribute = (id: number): { group: string; fn: string; where: string } | null => {
+  const attribution = new Map<number, Attribution | null>();
+  const attribute = (id: number): Attribution | null => {
     const cached = attribution.get(id);
     if (cached !== undefined) return cached;
     const { functionName, url, lineNumber, columnNumber } = byId.get(id)!.callFrame;
     const fn = functionName || '(anonymous)';
-    let result: { group: string; fn: string; where: string } | null;
+    let result: Attribution | null;
     if (functionName === '(idle)' || functionName === '(root)') result = null;
     else if (functionName === '(garbage collector)' || functionName === '(program)')
-      result = { group: functionName, fn, where: '' };
+      result = { group: functionName, fn, where: '', bundle: false };
     else if (url === bundleUrl) {
       const at = locate(lineNumber, columnNumber);
       result = at
-        ? { group: groupOf(at.file), fn, where: `${at.file}:${at.line}` }
-        : { group: '(bundle, unmapped)', fn, where: `index.js:${lineNumber + 1}` };
+        ? { group: groupOf(at.file), fn, where: `${at.file}:${at.line}`, bundle: true }
+        : { group: '(bundle glue, no sourcemap)', fn, where: `worker.mjs:${lineNumber + 1}`, bundle: true };
     } else if (url.startsWith('node:') || url.startsWith('internal/')) {
-      result = { group: url.includes('undici') ? 'node: undici' : 'node: internal', fn, where: url };
+      result = {
+        group: url.includes('undici') ? 'node: undici' : 'node: internal',
+        fn,
+        where: url,
+        bundle: false,
+      };
     } else if (url.includes('/bench/') || url.includes('/test/shared/')) {
-      result = { group: 'bench harness + fake Neon', fn, where: relative(ROOT, url.replace('file://', '')) };
+      const where = relative(ROOT, url.replace('file://', ''));
+      result = { group: 'bench harness + fake Neon', fn, where, bundle: false };
     } else if (url) {
-      result = { group: url.includes('node_modules/') ? groupOf(url) : url, fn, where: url };
+      result = { group: url.includes('node_modules/') ? groupOf(url) : url, fn, where: url, bundle: false };
     } else {
       // A V8 builtin or native function (JSON.parse, RegExp, …): charged to its JS caller's package.
       const up = parent.get(id);
       const caller = up === undefined ? null : attribute(up);
       result = caller
-        ? { group: caller.group, fn: `${fn} (native)`, where: `from ${caller.fn} ${caller.where}` }
-        : { group: '(native)', fn, where: '' };
+        ? { ...caller, fn: `${fn} (native)`, where: `from ${caller.fn} ${caller.where}` }
+        : { group: '(native)', fn, where: '', bundle: false };
     }
     attribution.set(id, result);
     return result;
+  };
+  /** The nearest bundle frame at or above a node: who called into Node's runtime. */
+  const bundleOwner = (id: number): string | undefined => {
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const a = attribute(at);
+      if (a?.bundle) return a.group;
+    }
+    return undefined;
   };
 
   const selfUs = new Map<number, number>();
@@ -559,7 +623,15 @@ function summariseProfile(profile: CpuProfile, built: Built): ProfileSummary {
   }
   let busy = 0;
   let idle = 0;
-  const groups = new Map<string, number>();
+  const groups = new Map<string, { self: number; withRuntime: number }>();
+  const group = (name: string) => {
+    let g = groups.get(name);
+    if (!g) {
+      g = { self: 0, withRuntime: 0 };
+      groups.set(name, g);
+    }
+    return g;
+  };
   const functions = new Map<string, { fn: string; where: string; group: string; us: number }>();
   for (const [id, us] of selfUs) {
     const a = attribute(id);
@@ -568,9 +640,11 @@ function summariseProfile(profile: CpuProfile, built: Built): ProfileSummary {
       continue;
     }
     busy += us;
-    groups.set(a.group, (groups.get(a.group) ?? 0) + us);
+    group(a.group).self += us;
+    const runtime = a.group.startsWith('node: ') ? bundleOwner(id) : undefined;
+    group(runtime ?? a.group).withRuntime += us;
     const key = `${a.fn}@${a.where}`;
-    const f = functions.get(key) ?? { ...a, us: 0 };
+    const f = functions.get(key) ?? { fn: a.fn, where: a.where, group: a.group, us: 0 };
     f.us += us;
     functions.set(key, f);
   }
@@ -579,8 +653,14 @@ function summariseProfile(profile: CpuProfile, built: Built): ProfileSummary {
     busyMs: round(busy / 1000, 1),
     idleMs: round(idle / 1000, 1),
     packages: [...groups]
-      .sort((a, b) => b[1] - a[1])
-      .map(([group, us]) => ({ group, ms: round(us / 1000, 1), pct: pct(us) })),
+      .sort((a, b) => b[1].self - a[1].self)
+      .map(([name, g]) => ({
+        group: name,
+        ms: round(g.self / 1000, 1),
+        pct: pct(g.self),
+        withRuntimeMs: round(g.withRuntime / 1000, 1),
+        withRuntimePct: pct(g.withRuntime),
+      })),
     functions: [...functions.values()]
       .sort((a, b) => b.us - a.us)
       .slice(0, 15)
@@ -589,8 +669,11 @@ function summariseProfile(profile: CpuProfile, built: Built): ProfileSummary {
 }
 
 function printProfile(s: ProfileSummary) {
-  console.log(`\nself time by package (busy ${s.busyMs} ms, idle ${s.idleMs} ms; % of busy):`);
-  console.table(s.packages.filter((p) => p.pct >= 0.2));
+  console.log(
+    `\nself time by package (busy ${s.busyMs} ms, idle ${s.idleMs} ms; % of busy). ` +
+      'withRuntime: plus the Node runtime code (webcrypto, undici, …) the package called',
+  );
+  console.table(s.packages.filter((p) => p.pct >= 0.2 || p.withRuntimePct >= 0.2));
   console.log('top 15 functions by self time:');
   console.table(s.functions);
 }

@@ -7,7 +7,10 @@
  * request/response JSON as dev/neon), with canned results: no sockets, no Postgres. The
  * figure is the process's CPU (user + system) over the corpus minus the stand-in's own time.
  *
- *   npx tsx bench/webhook-cpu.ts [--profile]      (also part of `npm run bench`)
+ *   npx tsx bench/webhook-cpu.ts [--profile] [--ref <commit>]   (also part of `npm run bench`)
+ *
+ * Without --ref (BENCH_CPU_REF) the working tree is built, uncommitted changes included; with it,
+ * that commit (exported with `git archive`), so two versions can be compared side by side.
  *
  * Every response must be 200 `processed`/`duplicate` and every event exactly one Neon request,
  * or the run fails: a broken build cannot show a fake speedup. With --profile (or
@@ -23,6 +26,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -68,21 +72,36 @@ interface WorkerModule {
 }
 
 interface Built {
+  /** temporary directory holding everything below */
   dir: string;
+  /** the tree the bundle was built from (ROOT, or an exported commit) */
+  source: string;
   file: string;
   map: string;
   bytes: number;
 }
 
-/** `wrangler deploy --dry-run --outdir`: the bundle exactly as it would be uploaded, plus its sourcemap. */
-function buildWorker(): Built {
+/**
+ * `wrangler deploy --dry-run --outdir`: the bundle exactly as it would be uploaded, plus its
+ * sourcemap. From the working tree, or (`ref`) from a commit exported with `git archive` into a
+ * temporary directory that borrows this checkout's node_modules.
+ */
+function buildWorker(ref: string | undefined): Built {
   const dir = mkdtempSync(join(tmpdir(), 'paywire-webhook-cpu-'));
+  let source = ROOT;
+  if (ref) {
+    source = join(dir, 'tree');
+    mkdirSync(source);
+    execFileSync('sh', ['-c', 'git archive "$1" | tar -x -C "$2"', 'sh', ref, source], { cwd: ROOT });
+    symlinkSync(join(ROOT, 'node_modules'), join(source, 'node_modules'));
+  }
+  const outdir = join(dir, 'out');
   const wrangler = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
   const out = spawnSync(
     process.execPath,
-    [wrangler, 'deploy', '--dry-run', '--outdir', dir, '--upload-source-maps'],
+    [wrangler, 'deploy', '--dry-run', '--outdir', outdir, '--upload-source-maps'],
     {
-      cwd: ROOT,
+      cwd: source,
       encoding: 'utf8',
       env: {
         ...process.env,
@@ -95,10 +114,10 @@ function buildWorker(): Built {
   if (out.status !== 0) throw new Error(`wrangler build failed:\n${out.stdout}\n${out.stderr}`);
   // Imported as .mjs: tsx rewrites a .js module on import (so profile positions would not match
   // the sourcemap) but leaves .mjs alone. Same bytes, minus the sourceMappingURL comment.
-  const js = join(dir, 'index.js');
-  const file = join(dir, 'worker.mjs');
+  const js = join(outdir, 'index.js');
+  const file = join(outdir, 'worker.mjs');
   writeFileSync(file, readFileSync(js, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
-  return { dir, file, map: `${js}.map`, bytes: statSync(js).size };
+  return { dir, source, file, map: `${js}.map`, bytes: statSync(js).size };
 }
 
 function corpus(target: number): TestEvent[] {
@@ -288,20 +307,13 @@ const percentile = (xs: number[], p: number) => {
 };
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 
-function gitState() {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'drizzle'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    }).trim();
-    return { head, srcDirty: dirty !== '' };
-  } catch {
-    return { head: 'unknown', srcDirty: true };
-  }
+/** What was measured: a commit, or the working tree (HEAD plus whatever src/ changes are uncommitted). */
+function buildSource(ref: string | undefined): { tree: string; commit: string; srcDirty: boolean } {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+  if (ref)
+    return { tree: `commit ${ref}`, commit: git('rev-parse', '--short', `${ref}^{commit}`), srcDirty: false };
+  const dirty = git('status', '--porcelain', '--', 'src', 'drizzle', 'wrangler.toml', 'package.json') !== '';
+  return { tree: 'working tree', commit: git('rev-parse', '--short', 'HEAD'), srcDirty: dirty };
 }
 
 function machineLoad(): string {
@@ -314,15 +326,21 @@ function machineLoad(): string {
   }
 }
 
-export async function runWebhookCpuBench(options: { profile?: boolean } = {}) {
+function argValue(flag: string): string | undefined {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+export async function runWebhookCpuBench(options: { profile?: boolean; ref?: string } = {}) {
   const profile =
     options.profile ?? (process.argv.includes('--profile') || process.env.BENCH_CPU_PROFILE === '1');
+  const ref = options.ref ?? argValue('--ref') ?? (process.env.BENCH_CPU_REF || undefined);
   const major = Number(process.versions.node.split('.')[0]);
   if (major < 22)
     throw new Error(`bench/webhook-cpu needs Node 22 (npx tsx / npm run), not ${process.version}`);
 
-  const git = gitState();
-  const built = buildWorker();
+  const git = buildSource(ref);
+  const built = buildWorker(ref);
   const realFetch = globalThis.fetch;
   globalThis.fetch = fakeNeonFetch as typeof fetch;
   try {
@@ -384,7 +402,7 @@ export async function runWebhookCpuBench(options: { profile?: boolean } = {}) {
     console.log(
       `\nbench/webhook-cpu — built bundle in Node ${process.version}, Neon answered in-process; ` +
         `${EVENTS} events × ${REPETITIONS} (after ${WARMUP} warm-up), LOG_LEVEL=${WORKER_ENV.LOG_LEVEL}, ` +
-        `HEAD ${git.head}${git.srcDirty ? ' + uncommitted src/drizzle changes' : ''}`,
+        `${git.tree} at ${git.commit}${git.srcDirty ? ' + uncommitted src/ changes' : ''}`,
     );
     console.table(reps);
     console.log(
@@ -513,7 +531,7 @@ function groupOf(sourcePath: string): string {
 function sourceOwner(sources: string[]): (source: string) => string {
   const modules = join(ROOT, 'node_modules');
   // Packages the bundle visibly holds come first (drizzle-kit also ships e.g. a utils.js).
-  const bundled = new Set(sources.filter((s) => !s.startsWith('node_modules/src/')).map(groupOf));
+  const bundled = new Set(sources.filter((s) => !s.includes('node_modules/src/')).map(groupOf));
   const packages = readdirSync(modules)
     .flatMap((name) =>
       name.startsWith('@') ? readdirSync(join(modules, name)).map((sub) => `${name}/${sub}`) : [name],
@@ -521,7 +539,7 @@ function sourceOwner(sources: string[]): (source: string) => string {
     .sort((a, b) => Number(bundled.has(b)) - Number(bundled.has(a)));
   const cache = new Map<string, string>();
   return (source) => {
-    const orphan = /^node_modules\/src\/(.+)\.ts$/.exec(source);
+    const orphan = /(?:^|\/)node_modules\/src\/(.+)\.ts$/.exec(source);
     if (!orphan) return source;
     let resolved = cache.get(orphan[1]!);
     if (resolved === undefined) {
@@ -544,7 +562,7 @@ interface Attribution {
 function summariseProfile(profile: CpuProfile, built: Built): ProfileSummary {
   const map = JSON.parse(readFileSync(built.map, 'utf8')) as { sources: string[]; mappings: string };
   const lines = decodeMappings(map.mappings);
-  const paths = map.sources.map((s) => relative(ROOT, resolve(dirname(built.map), s)));
+  const paths = map.sources.map((s) => relative(built.source, resolve(dirname(built.map), s)));
   const sources = paths.map(sourceOwner(paths));
   const bundleUrl = pathToFileURL(built.file).href;
 

@@ -6,6 +6,7 @@
  * directly. Neon's SQL-over-HTTP is answered in-process by a stand-in for `fetch` (the same
  * request/response JSON as dev/neon), with canned results: no sockets, no Postgres. The
  * figure is the process's CPU (user + system) over the corpus minus the stand-in's own time.
+ * The events are bench/corpus.ts's (the head-to-head benchmark's corpus), signed per pass.
  *
  *   npx tsx bench/webhook-cpu.ts [--profile] [--ref <commit>]   (also part of `npm run bench`)
  *
@@ -35,15 +36,14 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import Stripe from 'stripe';
-import { catalogLifecycle, paymentLifecycle, subscriptionLifecycle } from '../test/shared/lifecycles.ts';
-import type { TestEvent } from '../test/shared/stripe-events.ts';
+import { buildCorpus, type CorpusEvent, signPayload } from './corpus.ts';
 import { writeBenchResults } from './results.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const EVENTS = Number(process.env.BENCH_CPU_EVENTS ?? 3000);
 const WARMUP = Number(process.env.BENCH_CPU_WARMUP ?? 300);
 const REPETITIONS = Number(process.env.BENCH_CPU_REPETITIONS ?? 5);
+const SEED = Number(process.env.BENCH_CPU_SEED ?? 1);
 const SECRET = 'whsec_paywire_bench_cpu_0123456789abcdefghij';
 const NEON_ENDPOINT = 'http://neon.bench.invalid/sql';
 const WORKER_ORIGIN = 'https://paywire.bench.invalid';
@@ -118,27 +118,6 @@ function buildWorker(ref: string | undefined): Built {
   const file = join(outdir, 'worker.mjs');
   writeFileSync(file, readFileSync(js, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
   return { dir, source, file, map: `${js}.map`, bytes: statSync(js).size };
-}
-
-function corpus(target: number): TestEvent[] {
-  const events: TestEvent[] = [];
-  for (let i = 0; events.length < target; i++) {
-    if (i % 3 === 0) {
-      events.push(
-        ...subscriptionLifecycle({
-          renewals: 2,
-          pastDueThenRecover: i % 2 === 0,
-          cancel: 'at_period_end',
-          trialDays: 0,
-        }),
-      );
-    } else if (i % 3 === 1) {
-      events.push(...paymentLifecycle({ amount: 5000, refunds: [1000, 4000] }));
-    } else {
-      events.push(...catalogLifecycle({ edits: 3, archivePrice: true, deleteProduct: false }));
-    }
-  }
-  return events.slice(0, target);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,10 +204,10 @@ interface Delivery {
 }
 
 /** Signed just before a pass (Stripe's tolerance is 5 minutes); built outside the timed loop. */
-function deliveries(events: TestEvent[]): Delivery[] {
+function deliveries(events: CorpusEvent[]): Delivery[] {
   return events.map((event) => {
     const payload = JSON.stringify(event);
-    const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET });
+    const signature = signPayload(payload, SECRET);
     return {
       type: event.type,
       request: new Request(`${WORKER_ORIGIN}/webhooks/stripe/test`, {
@@ -348,9 +327,9 @@ export async function runWebhookCpuBench(options: { profile?: boolean; ref?: str
     const gc = collector();
 
     // Warm-up: JIT, and the one signing-secret lookup a cold isolate makes.
-    await runPass(worker, deliveries(corpus(WARMUP)));
+    await runPass(worker, deliveries(buildCorpus({ events: WARMUP, seed: SEED + 1000 })));
 
-    const events = corpus(EVENTS);
+    const events = buildCorpus({ events: EVENTS, seed: SEED });
     const passes: Pass[] = [];
     for (let rep = 0; rep < REPETITIONS; rep++) {
       const batch = deliveries(events);
@@ -383,6 +362,7 @@ export async function runWebhookCpuBench(options: { profile?: boolean; ref?: str
       node: process.version,
       bundleBytes: built.bytes,
       events: EVENTS,
+      seed: SEED,
       warmup: WARMUP,
       repetitions: REPETITIONS,
       logLevel: WORKER_ENV.LOG_LEVEL,

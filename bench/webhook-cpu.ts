@@ -41,7 +41,7 @@ import { writeBenchResults } from './results.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const EVENTS = Number(process.env.BENCH_CPU_EVENTS ?? 3000);
-const WARMUP = Number(process.env.BENCH_CPU_WARMUP ?? 300);
+const WARMUP = Number(process.env.BENCH_CPU_WARMUP ?? 500);
 const REPETITIONS = Number(process.env.BENCH_CPU_REPETITIONS ?? 5);
 const SEED = Number(process.env.BENCH_CPU_SEED ?? 1);
 const SECRET = 'whsec_paywire_bench_cpu_0123456789abcdefghij';
@@ -212,7 +212,13 @@ function deliveries(events: CorpusEvent[]): Delivery[] {
       type: event.type,
       request: new Request(`${WORKER_ORIGIN}/webhooks/stripe/test`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        // As Stripe delivers them: with a Content-Length (without one, hono's bodyLimit re-reads the stream).
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': String(Buffer.byteLength(payload)),
+          'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+          'stripe-signature': signature,
+        },
         body: payload,
       }),
     };
@@ -559,7 +565,9 @@ function summariseProfile(profile: CpuProfile, built: Built): ProfileSummary {
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    return { file: sources[segs[best * 3 + 1]!] ?? '?', line: segs[best * 3 + 2]! + 1 };
+    const file = sources[segs[best * 3 + 1]!] ?? '?';
+    const nm = file.lastIndexOf('node_modules/');
+    return { file: nm > 0 ? file.slice(nm) : file, line: segs[best * 3 + 2]! + 1 };
   };
 
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));

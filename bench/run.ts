@@ -6,3 +6,4 @@ import { runWebhookBench } from './webhooks.ts';
 await runWebhookBench();
 await runSyncBench();
 await runCheckoutBench();
+await (await import('./webhook-cpu.ts')).runWebhookCpuBench();

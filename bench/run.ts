@@ -7,3 +7,4 @@ await runWebhookBench();
 await runSyncBench();
 await runCheckoutBench();
 await (await import('./webhook-cpu.ts')).runWebhookCpuBench();
+await (await import('./compare/run.ts')).runCompareBench();

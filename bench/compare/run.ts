@@ -14,6 +14,7 @@
  * CHECKPOINT, the corpus posted over keep-alive HTTP; then CPU, database and WAL figures are read.
  * The first repetition at concurrency 1 (in order) is each system's reference final state.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg } from 'node:os';
@@ -51,6 +52,24 @@ function config(): Config {
     systems: (env.BENCH_SYSTEMS ?? 'paywire,sync-engine').split(',').map((s) => s.trim()),
     verbose: !!env.BENCH_VERBOSE,
   };
+}
+
+/** The commit and whether src/ had uncommitted changes when the bundle was built. */
+function sourceVersion(): { head: string; srcDirty: boolean } | null {
+  try {
+    const root = join(here, '..', '..');
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: root,
+      encoding: 'utf8',
+    }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    return { head, srcDirty: dirty.trim() !== '' };
+  } catch {
+    return null;
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -324,17 +343,36 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-/** Rows that differ from the reference, per resource (0 everywhere = equal). */
-function stateDiff(reference: FinalState, actual: FinalState): Record<string, number> {
-  const diff: Record<string, number> = {};
+/** A row's identity: its `id`, else (summary rows) its `status`, else its position. */
+function rowKey(row: unknown, i: number): string {
+  const o = row as { id?: unknown; status?: unknown } | null;
+  return String(o?.id ?? o?.status ?? `#${i}`);
+}
+
+export interface StateDiff {
+  /** rows missing, extra or different, per resource */
+  counts: Record<string, number>;
+  /** up to 2 differing rows per resource: the reference's and this run's version */
+  sample: Record<string, Array<{ reference: unknown; actual: unknown }>>;
+}
+
+/** Rows that differ from the reference, per resource (no entry = equal). */
+function stateDiff(reference: FinalState, actual: FinalState): StateDiff {
+  const out: StateDiff = { counts: {}, sample: {} };
   for (const resource of new Set([...Object.keys(reference), ...Object.keys(actual)])) {
-    const a = reference[resource] ?? [];
-    const b = actual[resource] ?? [];
-    let n = Math.abs(a.length - b.length);
-    for (let i = 0; i < Math.min(a.length, b.length); i++) if (!isDeepStrictEqual(a[i], b[i])) n++;
-    if (n > 0) diff[resource] = n;
+    const a = new Map((reference[resource] ?? []).map((row, i) => [rowKey(row, i), row]));
+    const b = new Map((actual[resource] ?? []).map((row, i) => [rowKey(row, i), row]));
+    let n = 0;
+    for (const key of new Set([...a.keys(), ...b.keys()])) {
+      if (isDeepStrictEqual(a.get(key), b.get(key))) continue;
+      n++;
+      out.sample[resource] ??= [];
+      const sample = out.sample[resource];
+      if (sample.length < 2) sample.push({ reference: a.get(key) ?? null, actual: b.get(key) ?? null });
+    }
+    if (n > 0) out.counts[resource] = n;
   }
-  return diff;
+  return out;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -352,7 +390,7 @@ export interface RunFigures {
   failures: Delivery['failures'];
   /** null for the reference run itself */
   stateCorrect: boolean | null;
-  stateDiff: Record<string, number>;
+  stateDiff: StateDiff;
   serverCpuMsPerEvent: number;
   serverCpuMsPerEventByGroup: Record<string, number>;
   postgresBackendCpuMsPerEvent: number;
@@ -436,11 +474,11 @@ async function measure(
 
   const state = await system.finalState();
   let stateCorrect: boolean | null = null;
-  let diff: Record<string, number> = {};
+  let diff: StateDiff = { counts: {}, sample: {} };
   if (!r.reference) r.reference = state;
   else {
     diff = stateDiff(r.reference, state);
-    stateCorrect = Object.keys(diff).length === 0;
+    stateCorrect = Object.keys(diff.counts).length === 0;
   }
 
   const n = bodies.length;
@@ -679,6 +717,9 @@ export async function runCompareBench() {
     }
 
     const load0 = loadavg();
+    log(
+      `source: ${JSON.stringify(sourceVersion())}; load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
+    );
     const runs: RunFigures[] = [];
     for (let rep = 1; rep <= cfg.reps; rep++) {
       for (const concurrency of cfg.concurrencies) {
@@ -689,10 +730,13 @@ export async function runCompareBench() {
           });
           runs.push(f);
           log(
-            `rep ${rep} conc ${concurrency} ${f.system}: ${f.eventsPerSecond} ev/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, failed ${f.failed}, state ${f.stateCorrect === null ? 'reference' : f.stateCorrect ? 'equal' : `DIFFERS ${JSON.stringify(f.stateDiff)}`}, server ${f.serverCpuMsPerEvent} ms/ev ${JSON.stringify(f.serverCpuMsPerEventByGroup)}, pg ${f.postgresBackendCpuMsPerEvent}/${f.postgresClusterCpuMsPerEvent} ms/ev, xact ${f.transactionsPerEvent}/ev, WAL ${f.walBytesPerEvent} B/ev`,
+            `rep ${rep} conc ${concurrency} ${f.system}: ${f.eventsPerSecond} ev/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, failed ${f.failed}, state ${f.stateCorrect === null ? 'reference' : f.stateCorrect ? 'equal' : `DIFFERS ${JSON.stringify(f.stateDiff.counts)}`}, server ${f.serverCpuMsPerEvent} ms/ev ${JSON.stringify(f.serverCpuMsPerEventByGroup)}, pg ${f.postgresBackendCpuMsPerEvent}/${f.postgresClusterCpuMsPerEvent} ms/ev, xact ${f.transactionsPerEvent}/ev, WAL ${f.walBytesPerEvent} B/ev`,
           );
           for (const [type, fail] of Object.entries(f.failures)) {
             log(`  failed ${type}: ${fail.count}× HTTP ${fail.status} ${fail.body}`);
+          }
+          for (const [resource, rows] of Object.entries(f.stateDiff.sample)) {
+            log(`  ${resource} e.g. ${JSON.stringify(rows[0])}`);
           }
         }
       }
@@ -709,6 +753,7 @@ export async function runCompareBench() {
     const date = new Date().toISOString().slice(0, 10);
     writeBenchResults(date, {
       bench: 'compare',
+      source: sourceVersion(),
       config: { ...cfg, serverUrl: new URL(cfg.serverUrl).host },
       postgres: { version: info.v, pgStatStatements: statements, pgWalInspect: walInspect },
       loadAverage: { start: load0, end: load1 },

@@ -50,9 +50,8 @@ try {
       console.log(applied.length ? `Applied migrations: ${applied.join(', ')}` : 'Migrations: up to date');
     },
     // successful requests only with --verbose; errors and lifecycle lines always
-    log: (line) => {
-      if (verbose || !/^sql: .* ok \d+ ms$/.test(line)) console.log(`[neon] ${line}`);
-    },
+    logQueries: verbose,
+    log: (line) => console.log(`[neon] ${line}`),
   });
 } catch (err) {
   console.error(`Could not start the local Neon endpoint: ${(err as Error).message}`);

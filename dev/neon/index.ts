@@ -11,5 +11,6 @@ export type {
   LostResponseInput,
   NeonEndpoint,
   NeonEndpointOptions,
+  RecordedRequest,
   SqlExecutor,
 } from './types.ts';

@@ -46,6 +46,19 @@ export interface ConnectionTarget {
 export function parseConnectionString(headers: Headers): ConnectionTarget {
   const raw = header(headers, HEADER.connectionString);
   if (!raw) throw new ProtocolError(400, `invalid header: ${HEADER.connectionString}`);
+  // a client sends the same string on every request: parse it once
+  let target = targets.get(raw);
+  if (!target) {
+    target = parseTarget(raw);
+    if (targets.size >= 256) targets.clear();
+    targets.set(raw, target);
+  }
+  return target;
+}
+
+const targets = new Map<string, ConnectionTarget>();
+
+function parseTarget(raw: string): ConnectionTarget {
   let url: URL;
   try {
     url = new URL(raw);
@@ -152,8 +165,11 @@ export function resultJson(result: TextResult, opts: { rawTextOutput: boolean; a
   const { fields } = result;
   const value = (v: string | null, i: number): unknown =>
     v === null || opts.rawTextOutput ? v : pgTextToJson(v, fields[i]!.dataTypeID);
+  // raw text in array mode (what the driver asks for) is exactly the rows Postgres sent
   const rows = opts.arrayMode
-    ? result.rows.map((row) => row.map(value))
+    ? opts.rawTextOutput
+      ? result.rows
+      : result.rows.map((row) => row.map(value))
     : result.rows.map((row) => Object.fromEntries(row.map((v, i) => [fields[i]!.name, value(v, i)])));
   return {
     rowAsArray: opts.arrayMode,

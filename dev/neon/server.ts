@@ -24,6 +24,8 @@ import {
   type NeonEndpoint,
   type NeonEndpointOptions,
   PostgresError,
+  type RecordedRequest,
+  type TextResult,
 } from './types.ts';
 
 const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
@@ -48,7 +50,7 @@ const CORS_HEADERS = {
   'Access-Control-Max-Age': '86400',
 };
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>) {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': 'application/json',
@@ -94,6 +96,7 @@ function zeroStats(): EndpointStats {
 interface EndpointState {
   readonly backend: Backend;
   readonly log: (line: string) => void;
+  readonly logQueries: boolean;
   readonly isolate: boolean;
   readonly maxBody: number;
   readonly stats: Map<string, EndpointStats>;
@@ -102,6 +105,8 @@ interface EndpointState {
   // the answer is sent — the case where a client's retry meets its own earlier write.
   lostResponses: LostResponseFault[];
   faultSeq: number;
+  /** well-formed /sql requests kept while a recording runs (NeonEndpoint.record) */
+  recording: RecordedRequest[] | null;
 }
 
 function openBackend(
@@ -225,11 +230,13 @@ async function readSqlRequest(
   try {
     if (!body.ok) throw new ProtocolError(413, `request is too large (max is ${state.maxBody} bytes)`);
     if (headerError || !target) throw headerError;
-    return {
+    const request = {
       database: target.database,
       options: parseOptions(req.headers),
       payload: parsePayload(body.text),
     };
+    if (state.recording) state.recording.push({ headers: neonHeaders(req), body: body.text });
+    return request;
   } catch (err) {
     const status = err instanceof ProtocolError ? err.status : 400;
     state.log(`sql: ${status} ${(err as Error).message}`);
@@ -238,14 +245,27 @@ async function readSqlRequest(
   }
 }
 
-/** Neon echoes the transaction settings it applied to a batch. */
-function batchHeaders(options: RequestOptions): Record<string, string> {
+function neonHeaders(req: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (options.tx.readOnly) headers['Neon-Batch-Read-Only'] = 'true';
-  if (options.tx.deferrable) headers['Neon-Batch-Deferrable'] = 'true';
-  if (options.tx.isolationLevel) headers['Neon-Batch-Isolation-Level'] = options.tx.isolationLevel;
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (name.startsWith('neon-') && typeof value === 'string') headers[name] = value;
+  }
   return headers;
 }
+
+/** Neon echoes the transaction settings it applied to a batch. */
+function batchHeaders(options: RequestOptions): Record<string, string> | undefined {
+  const { tx } = options;
+  if (!tx.readOnly && !tx.deferrable && !tx.isolationLevel) return undefined;
+  const headers: Record<string, string> = {};
+  if (tx.readOnly) headers['Neon-Batch-Read-Only'] = 'true';
+  if (tx.deferrable) headers['Neon-Batch-Deferrable'] = 'true';
+  if (tx.isolationLevel) headers['Neon-Batch-Isolation-Level'] = tx.isolationLevel;
+  return headers;
+}
+
+const describeRequest = (payload: Payload) =>
+  payload.kind === 'single' ? 'query' : `batch(${payload.queries.length})`;
 
 async function handleSql(state: EndpointState, req: IncomingMessage, res: ServerResponse) {
   const request = await readSqlRequest(state, req, res);
@@ -254,33 +274,33 @@ async function handleSql(state: EndpointState, req: IncomingMessage, res: Server
   const { log } = state;
   const s = statsFor(state, database);
   s.requests++;
-  const statements = payload.kind === 'single' ? [payload.query] : payload.queries;
+  const batch = payload.kind === 'batch';
+  const statements = batch ? payload.queries : [payload.query];
   s.queries += statements.length;
-  if (payload.kind === 'batch') s.batches++;
-  const what = payload.kind === 'single' ? 'query' : `batch(${statements.length})`;
-  const t0 = performance.now();
+  if (batch) s.batches++;
+  const t0 = state.logQueries ? performance.now() : 0;
   try {
     const db = await state.backend.open(database);
-    const results = await db.run(statements, payload.kind === 'batch' ? options.tx : undefined);
-    const shape = (i: number) =>
-      resultJson(results[i]!, {
+    const results = await db.run(statements, batch ? options.tx : undefined);
+    if (state.logQueries) {
+      log(`sql: ${database} ${describeRequest(payload)} ok ${Math.round(performance.now() - t0)} ms`);
+    }
+    if (state.lostResponses.length > 0) {
+      const lost = takeLostResponse(state, database, batch ? 'batch' : 'query');
+      if (lost) {
+        log(`sql: ${database} ${describeRequest(payload)} committed; response lost (fault ${lost.id})`);
+        return dropConnection(req);
+      }
+    }
+    const shape = (result: TextResult, i: number) =>
+      resultJson(result, {
         rawTextOutput: options.rawTextOutput,
         arrayMode: statements[i]!.arrayMode ?? options.arrayMode,
       });
-    const headers = payload.kind === 'batch' ? batchHeaders(options) : {};
-    log(`sql: ${database} ${what} ok ${Math.round(performance.now() - t0)} ms`);
-    const lost = takeLostResponse(state, database, payload.kind === 'batch' ? 'batch' : 'query');
-    if (lost) {
-      log(`sql: ${database} ${what} committed; response lost (fault ${lost.id})`);
-      return dropConnection(req);
-    }
-    sendJson(
-      res,
-      200,
-      payload.kind === 'single' ? shape(0) : { results: results.map((_, i) => shape(i)) },
-      headers,
-    );
+    if (!batch) return sendJson(res, 200, shape(results[0]!, 0));
+    sendJson(res, 200, { results: results.map(shape) }, batchHeaders(options));
   } catch (err) {
+    const what = describeRequest(payload);
     if (err instanceof PostgresError) {
       const at = err.statementIndex !== undefined ? ` at statement ${err.statementIndex + 1}` : '';
       log(`sql: ${database} ${what} error ${err.fields.code}${at}: ${err.message}`);
@@ -381,6 +401,8 @@ async function handleControl(state: EndpointState, req: IncomingMessage, res: Se
 }
 
 async function handle(state: EndpointState, req: IncomingMessage, res: ServerResponse) {
+  // the driver's every request is `POST /sql`: no URL parsing for it
+  if (req.url === '/sql' && req.method === 'POST') return handleSql(state, req, res);
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (req.method === 'OPTIONS') {
     res.writeHead(204, CORS_HEADERS);
@@ -444,12 +466,14 @@ export async function startNeonEndpoint(opts: NeonEndpointOptions): Promise<Neon
   const state: EndpointState = {
     backend,
     log,
+    logQueries: opts.logQueries ?? false,
     isolate,
     maxBody,
     stats: new Map(),
     outage: { all: false, databases: new Set() },
     lostResponses: [],
     faultSeq: 0,
+    recording: null,
   };
   const server = createEndpointServer(state);
   await listen(server, opts.port ?? 0, host, backend);
@@ -479,6 +503,14 @@ export async function startNeonEndpoint(opts: NeonEndpointOptions): Promise<Neon
     lostResponseFaults: () => state.lostResponses.map((f) => ({ ...f })),
     clearLostResponses: () => {
       state.lostResponses = [];
+    },
+    record() {
+      const recorded: RecordedRequest[] = [];
+      state.recording = recorded;
+      return () => {
+        if (state.recording === recorded) state.recording = null;
+        return recorded;
+      };
     },
     async executor(database = DEFAULT_DATABASE) {
       return (await backend.open(database)).executor;

@@ -39,6 +39,8 @@ export interface NeonEndpointOptions {
   /** Prepares a brand-new database (e.g. runs migrations). Called once for the template (isolate) or once at start (dev). */
   initDatabase?: (db: SqlExecutor) => Promise<void>;
   log?: (line: string) => void;
+  /** Also log one line per successful /sql request (default false: errors and lifecycle only). */
+  logQueries?: boolean;
   /** Request body limit in bytes (Neon's proxy answers 413 above its limit). Default 10 MiB. */
   maxBodyBytes?: number;
 }
@@ -75,6 +77,18 @@ export interface NeonEndpoint {
   clearLostResponses(): void;
   /** direct access for tests/tools (isolate mode: the database of that name, created if new; default 'neondb') */
   executor(database?: string): Promise<SqlExecutor>;
+  /**
+   * Starts keeping every well-formed /sql request (its Neon headers and body) from now on; the
+   * returned function stops and hands them over. For benchmarks that replay a Worker's traffic.
+   */
+  record(): () => RecordedRequest[];
+}
+
+/** One /sql request as the client sent it (see NeonEndpoint.record). */
+export interface RecordedRequest {
+  /** the request's `neon-*` headers (lower-case names) */
+  headers: Record<string, string>;
+  body: string;
 }
 
 export interface LostResponseInput {

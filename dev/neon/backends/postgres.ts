@@ -4,6 +4,8 @@
  * Statements use the extended protocol with raw text results, as Neon's proxy does
  * (tokio-postgres `query_raw_txt`): parameters go as untyped text, values come back exactly as
  * Postgres prints them, and a string with two statements is rejected (42601) like on Neon.
+ * A request is one round trip to Postgres: a batch's BEGIN, statements and COMMIT are pipelined
+ * (see Pipeline); only a failed batch costs a second one, its ROLLBACK.
  *
  * isolate mode: a template `paywire_tpl_<run>` is created and initialised once; each database name
  * gets `CREATE DATABASE paywire_t_<run>_<n>_<name> TEMPLATE …` on first use. close() drops them all.
@@ -11,15 +13,15 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Mutex } from '../mutex.ts';
-import { beginStatement, pgErrorFields } from '../protocol.ts';
+import { beginStatement, parseCommandTag, pgErrorFields } from '../protocol.ts';
 import {
   type Backend,
   type DatabaseHandle,
+  type FieldInfo,
   PostgresError,
   type SqlExecutor,
   type Statement,
   type TextResult,
-  tagStatement,
 } from '../types.ts';
 
 export interface PostgresBackendOptions {
@@ -28,9 +30,6 @@ export interface PostgresBackendOptions {
   initDatabase?: (db: SqlExecutor) => Promise<void>;
   log: (line: string) => void;
 }
-
-/** Every type parser is the identity: the HTTP layer wants Postgres's own text. */
-const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -46,41 +45,140 @@ function asPostgresError(err: unknown): unknown {
   return fields ? new PostgresError(fields) : err;
 }
 
-async function execText(client: pg.PoolClient, stmt: Statement): Promise<TextResult> {
-  // queryMode is supported by pg ≥ 8.12 but missing from @types/pg
-  const config: pg.QueryArrayConfig & { queryMode: 'extended' } = {
-    text: stmt.query,
-    values: stmt.params,
-    rowMode: 'array',
-    types: RAW_TEXT,
-    queryMode: 'extended',
-  };
-  let r: pg.QueryArrayResult<(string | null)[]>;
-  try {
-    r = await client.query(config);
-  } catch (err) {
-    throw asPostgresError(err);
+/** The parts of pg's Connection a Submittable writes to (pg ≥ 8; missing from @types/pg). */
+interface PgConnection {
+  stream: { cork?: () => void; uncork?: () => void };
+  parse(msg: { text: string }): void;
+  bind(msg: { values: (string | null)[] }): void;
+  describe(msg: { type: 'P' }): void;
+  execute(msg: object): void;
+  sync(): void;
+  sendCopyFail(message: string): void;
+}
+
+interface RowDescription {
+  fields: FieldInfo[];
+}
+
+/**
+ * A whole request in ONE round trip: `pg` runs a Submittable (the extension point pg-cursor uses)
+ * by handing it the connection, so every statement's Parse/Bind/Describe/Execute — between
+ * BEGIN and COMMIT for a batch — goes out in one write, closed by a single Sync, and the answers
+ * are collected as they stream back. Postgres stops at the first error and skips to the Sync, so
+ * nothing after a failed statement runs (the caller then rolls the transaction back).
+ * Values stay Postgres's text (no type parsers), as Neon's proxy sends them.
+ */
+class Pipeline {
+  readonly results: TextResult[] = [];
+  /** the statement being answered; -1 while BEGIN's answer is awaited */
+  private index: number;
+  private fields: FieldInfo[] = [];
+  private rows: (string | null)[][] = [];
+  private settled = false;
+
+  constructor(
+    private readonly statements: readonly Statement[],
+    private readonly begin: string | undefined,
+    private readonly done: (err: unknown, results?: TextResult[]) => void,
+  ) {
+    this.index = begin === undefined ? 0 : -1;
   }
-  return {
-    fields: r.fields.map((f) => ({
-      name: f.name,
-      tableID: f.tableID,
-      columnID: f.columnID,
-      dataTypeID: f.dataTypeID,
-      dataTypeSize: f.dataTypeSize,
-      dataTypeModifier: f.dataTypeModifier,
-    })),
-    rows: r.rows,
-    // pg splits the command tag the same way Neon does ("CREATE TABLE" → CREATE / null)
-    command: r.command ?? '',
-    rowCount: r.rowCount ?? null,
-  };
+
+  submit(connection: PgConnection): null {
+    const { stream } = connection;
+    stream.cork?.();
+    try {
+      if (this.begin !== undefined) {
+        connection.parse({ text: this.begin });
+        connection.bind({ values: [] });
+        connection.execute({});
+      }
+      for (const stmt of this.statements) {
+        connection.parse({ text: stmt.query });
+        connection.bind({ values: stmt.params });
+        connection.describe({ type: 'P' });
+        connection.execute({});
+      }
+      if (this.begin !== undefined) {
+        connection.parse({ text: 'COMMIT' });
+        connection.bind({ values: [] });
+        connection.execute({});
+      }
+      connection.sync();
+    } finally {
+      stream.uncork?.();
+    }
+    return null;
+  }
+
+  handleRowDescription(msg: RowDescription) {
+    this.fields = msg.fields;
+  }
+
+  handleDataRow(msg: { fields: (string | null)[] }) {
+    this.rows.push(msg.fields);
+  }
+
+  handleCommandComplete(msg: { text: string }) {
+    this.complete(parseCommandTag(msg.text));
+  }
+
+  /** an empty query string answers EmptyQueryResponse instead of CommandComplete */
+  handleEmptyQuery() {
+    this.complete({ command: '', rowCount: null });
+  }
+
+  private complete(tag: { command: string; rowCount: number | null }) {
+    const i = this.index++;
+    if (i < 0 || i >= this.statements.length) return; // BEGIN / COMMIT
+    this.results.push({ fields: this.fields, rows: this.rows, command: tag.command, rowCount: tag.rowCount });
+    this.fields = [];
+    this.rows = [];
+  }
+
+  handleError(err: unknown) {
+    if (this.settled) return;
+    this.settled = true;
+    const pgErr = asPostgresError(err);
+    if (pgErr instanceof PostgresError && this.index >= 0 && this.index < this.statements.length) {
+      pgErr.statementIndex = this.index;
+    }
+    this.done(pgErr);
+  }
+
+  handleReadyForQuery() {
+    if (this.settled) return;
+    this.settled = true;
+    this.done(null, this.results);
+  }
+
+  handlePortalSuspended() {}
+
+  handleCopyInResponse(connection: PgConnection) {
+    connection.sendCopyFail('COPY FROM STDIN is not supported over HTTP');
+  }
+
+  handleCopyData() {}
+}
+
+function runPipeline(
+  client: pg.PoolClient,
+  statements: readonly Statement[],
+  begin?: string,
+): Promise<TextResult[]> {
+  return new Promise((resolve, reject) => {
+    const pipeline = new Pipeline(statements, begin, (err, results) =>
+      err ? reject(err) : resolve(results!),
+    );
+    client.query(pipeline as unknown as pg.QueryConfig);
+  });
 }
 
 function newPool(url: string, log: (line: string) => void): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
-    max: 5,
+    // the benchmarks drive 8 requests at once; a request holds its connection for one round trip
+    max: 10,
     idleTimeoutMillis: 5_000,
     allowExitOnIdle: true,
   });
@@ -125,33 +223,20 @@ function poolExecutor(pool: pg.Pool): SqlExecutor {
 function handleFor(pool: pg.Pool): DatabaseHandle {
   return {
     async run(statements, tx) {
+      if (!tx && statements.length === 0) return [];
       const client = await pool.connect();
       // a connection left inside a transaction (or broken) is destroyed rather than reused,
       // as Neon's pool discards it
       let discard = false;
       try {
         if (!tx) {
-          const only = statements[0];
-          if (!only) return [];
-          try {
-            return [await execText(client, only)];
-          } finally {
-            if (client.getTransactionStatus() !== 'I') discard = true;
-          }
+          // one statement, autocommitted
+          return await runPipeline(client, statements.slice(0, 1));
         }
-        await client.query(beginStatement(tx));
         try {
-          const results: TextResult[] = [];
-          for (const [i, stmt] of statements.entries()) {
-            results.push(await tagStatement(i, execText(client, stmt)));
-          }
-          try {
-            await client.query('COMMIT');
-          } catch (err) {
-            throw asPostgresError(err);
-          }
-          return results;
+          return await runPipeline(client, statements, beginStatement(tx));
         } catch (err) {
+          // the transaction is aborted (or, when COMMIT itself failed, already over)
           await client.query('ROLLBACK').catch(() => {
             discard = true;
           });
@@ -161,6 +246,7 @@ function handleFor(pool: pg.Pool): DatabaseHandle {
         if (!(err instanceof PostgresError)) discard = true;
         throw err;
       } finally {
+        if (client.getTransactionStatus() !== 'I') discard = true;
         client.release(discard);
       }
     },

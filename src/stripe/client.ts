@@ -28,4 +28,40 @@ export function createStripeClient(secretKey: string, target: StripeTarget = {})
 
 /** Signature verification only needs the static helpers, not a key. */
 export const stripeWebhooks = Stripe.webhooks;
-export const stripeCryptoProvider = Stripe.createSubtleCryptoProvider();
+
+/**
+ * Stripe's WebCrypto provider, with the HMAC key of each signing secret imported once per
+ * isolate instead of once per delivery (importKey was the largest single cost of verifying).
+ * Stripe's provider takes the SubtleCrypto it should use; this one delegates to the runtime's
+ * and only remembers imported keys, keyed by the secret's bytes.
+ */
+export const stripeCryptoProvider = Stripe.createSubtleCryptoProvider(cachingSubtleCrypto(crypto.subtle));
+
+function cachingSubtleCrypto(subtle: SubtleCrypto): SubtleCrypto {
+  const keys = new Map<string, Promise<CryptoKey>>();
+  const decoder = new TextDecoder();
+  return {
+    importKey(
+      format: 'raw',
+      keyData: BufferSource,
+      algorithm: Parameters<SubtleCrypto['importKey']>[2],
+      extractable: boolean,
+      usages: Parameters<SubtleCrypto['importKey']>[4],
+    ) {
+      const cacheable = format === 'raw' && !extractable && (algorithm as { name?: string })?.name === 'HMAC';
+      if (!cacheable) return subtle.importKey(format, keyData, algorithm, extractable, usages);
+      const id = `${usages.join(',')}:${decoder.decode(keyData)}`;
+      let key = keys.get(id);
+      if (!key) {
+        key = subtle.importKey(format, keyData, algorithm, extractable, usages);
+        key.catch(() => keys.delete(id));
+        // A few secrets per environment (rotation keeps two); the bound only guards the map.
+        if (keys.size >= 64) keys.clear();
+        keys.set(id, key);
+      }
+      return key;
+    },
+    sign: (algorithm, key, data) => subtle.sign(algorithm, key, data),
+    digest: (algorithm, data) => subtle.digest(algorithm, data),
+  } as SubtleCrypto;
+}

@@ -91,6 +91,22 @@ interface SessionFacts {
   completed: boolean;
 }
 
+// Never lose what is already known: the subject, customer and hosted URL of the request row.
+const SESSION_MERGE = {
+  subjectType: sql`coalesce(${checkoutSessions.subjectType}, excluded.subject_type)`,
+  subjectId: sql`coalesce(${checkoutSessions.subjectId}, excluded.subject_id)`,
+  stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${checkoutSessions.stripeCustomerId})`,
+  url: sql`coalesce(${checkoutSessions.url}, excluded.url)`,
+};
+/** A request row of the other environment is never touched. */
+const SAME_ENVIRONMENT = sql`${checkoutSessions.environment} = excluded.environment`;
+
+const CHECKOUT_PAYMENT_MERGE = {
+  stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${paymentHistory.stripeCustomerId})`,
+  subjectType: sql`coalesce(${paymentHistory.subjectType}, excluded.subject_type)`,
+  subjectId: sql`coalesce(${paymentHistory.subjectId}, excluded.subject_id)`,
+};
+
 function upsertSession({ db, environment, event, object }: ProjectionInput, s: SessionFacts): Statement {
   return upsertProjected(db, checkoutSessions, {
     target: s.ourId
@@ -118,15 +134,8 @@ function upsertSession({ db, environment, event, object }: ProjectionInput, s: S
       ...recencyValues(s.key),
     },
     copy: SESSION_COLUMNS,
-    // Never lose what is already known: the subject, customer and hosted URL of the request row.
-    merge: {
-      subjectType: sql`coalesce(${checkoutSessions.subjectType}, excluded.subject_type)`,
-      subjectId: sql`coalesce(${checkoutSessions.subjectId}, excluded.subject_id)`,
-      stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${checkoutSessions.stripeCustomerId})`,
-      url: sql`coalesce(${checkoutSessions.url}, excluded.url)`,
-    },
-    // a request row of the other environment is never touched
-    also: sql`${checkoutSessions.environment} = excluded.environment`,
+    merge: SESSION_MERGE,
+    also: SAME_ENVIRONMENT,
   });
 }
 
@@ -155,10 +164,6 @@ function upsertCheckoutPayment(
       ...recencyValues(s.key),
     },
     copy: ['amount', 'currency', 'status', 'metadata', 'raw'],
-    merge: {
-      stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${paymentHistory.stripeCustomerId})`,
-      subjectType: sql`coalesce(${paymentHistory.subjectType}, excluded.subject_type)`,
-      subjectId: sql`coalesce(${paymentHistory.subjectId}, excluded.subject_id)`,
-    },
+    merge: CHECKOUT_PAYMENT_MERGE,
   });
 }

@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { customerMappings, customers, type Environment } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
+import { placeholder, prepare } from '../../db/prepared';
 import { eventKey, type RecencyKey, recencyValues, TYPE_RANK_DELETED } from './recency';
 import { metadataOf, num, type StripeObject, str } from './stripe-object';
 import { type Subject, subjectFromMetadata } from './subjects';
@@ -69,22 +70,46 @@ export function mapCustomer(
   stripeCustomerId: string,
   source: MappingSource,
 ): Statement[] {
-  return [
-    db
-      .insert(customerMappings)
-      .values({ environment, ...subject, stripeCustomerId, source })
-      .onConflictDoNothing(),
-    db
-      .update(customerMappings)
-      .set({ source })
-      .where(
-        and(
-          eq(customerMappings.environment, environment),
-          eq(customerMappings.stripeCustomerId, stripeCustomerId),
-          eq(customerMappings.subjectType, subject.subjectType),
-          eq(customerMappings.subjectId, subject.subjectId),
-          sql`${priorityOf(customerMappings.source)} < ${SOURCE_PRIORITY[source]}`,
+  const values = { environment, ...subject, stripeCustomerId, source, priority: SOURCE_PRIORITY[source] };
+  const { insert, upgrade } = mappingStatements(db);
+  return [insert.bind(values), upgrade.bind(values)];
+}
+
+let prepared: ReturnType<typeof prepareMappingStatements> | undefined;
+function mappingStatements(db: Db) {
+  prepared ??= prepareMappingStatements(db);
+  return prepared;
+}
+
+/** mapCustomer's two statements, prepared once per isolate (db/prepared.ts). */
+function prepareMappingStatements(db: Db) {
+  const p = placeholder;
+  return {
+    insert: prepare(
+      db
+        .insert(customerMappings)
+        .values({
+          environment: p('environment'),
+          subjectType: p('subjectType'),
+          subjectId: p('subjectId'),
+          stripeCustomerId: p('stripeCustomerId'),
+          source: p('source'),
+        })
+        .onConflictDoNothing(),
+    ),
+    upgrade: prepare(
+      db
+        .update(customerMappings)
+        .set({ source: p('source') as unknown as MappingSource })
+        .where(
+          and(
+            eq(customerMappings.environment, p('environment') as unknown as Environment),
+            eq(customerMappings.stripeCustomerId, p('stripeCustomerId')),
+            eq(customerMappings.subjectType, p('subjectType')),
+            eq(customerMappings.subjectId, p('subjectId')),
+            sql`${priorityOf(customerMappings.source)} < ${p('priority')}`,
+          ),
         ),
-      ),
-  ];
+    ),
+  };
 }

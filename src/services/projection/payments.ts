@@ -1,6 +1,8 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { PgInsertValue } from 'drizzle-orm/pg-core';
-import { paymentHistory } from '../../../drizzle/schema';
+import { type Environment, paymentHistory } from '../../../drizzle/schema';
+import type { Db } from '../../db/client';
+import { placeholder, prepare } from '../../db/prepared';
 import { eventKey, rankOf, recencyValues } from './recency';
 import { idOf, listData, metadataOf, num, obj, type StripeObject, str, toDate } from './stripe-object';
 import type { ProjectionInput, Statement } from './types';
@@ -40,15 +42,20 @@ const HISTORY_COLUMNS = [
 
 type HistoryRow = PgInsertValue<typeof paymentHistory>;
 
+/** The payment row's customer, bound from the refund row's own values (environment, payment intent). */
+const CUSTOMER_OF_PAYMENT = sql`(select p.stripe_customer_id from ${paymentHistory} p where p.environment = ${placeholder('environment')} and p.stripe_object_id = ${placeholder('stripePaymentIntentId')})`;
+
+const HISTORY_MERGE = {
+  stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${paymentHistory.stripeCustomerId})`,
+};
+
 /** Guarded upsert of one payment_history row; customer and subject are only ever filled in, never erased. */
 function upsertHistory(input: ProjectionInput, row: Omit<HistoryRow, 'environment'>): Statement {
   return upsertProjected(input.db, paymentHistory, {
     target: [paymentHistory.environment, paymentHistory.stripeObjectId],
     values: { ...row, environment: input.environment },
     copy: [...HISTORY_COLUMNS, 'kind'],
-    merge: {
-      stripeCustomerId: sql`coalesce(excluded.stripe_customer_id, ${paymentHistory.stripeCustomerId})`,
-    },
+    merge: HISTORY_MERGE,
   });
 }
 
@@ -122,17 +129,7 @@ export function projectPaymentIntent(input: ProjectionInput): Statement[] {
   // (the subject trigger then fills in the subject).
   if (customer) {
     statements.push(
-      db
-        .update(paymentHistory)
-        .set({ stripeCustomerId: customer })
-        .where(
-          and(
-            eq(paymentHistory.environment, environment),
-            eq(paymentHistory.kind, 'refund'),
-            eq(paymentHistory.stripePaymentIntentId, paymentIntentId),
-            isNull(paymentHistory.stripeCustomerId),
-          ),
-        ),
+      paymentStatements(db).giveRefundsCustomer.bind({ environment, paymentIntentId, customer }),
     );
   }
   return statements;
@@ -149,53 +146,92 @@ export function projectChargeRefunded(input: ProjectionInput): Statement[] {
   if (!paymentIntentId) return [];
   const amountRefunded = num(object, 'amount_refunded') ?? 0;
   return [
-    db
-      .insert(paymentHistory)
-      .values({
-        environment,
-        kind: 'payment_intent',
-        stripeObjectId: paymentIntentId,
-        stripeCustomerId: idOf(object, 'customer'),
-        stripePaymentIntentId: paymentIntentId,
-        stripeChargeId: str(object, 'id'),
-        amount: num(object, 'amount') ?? 0,
-        amountRefunded,
-        currency: str(object, 'currency') ?? 'usd',
-        status: 'succeeded',
-        occurredAt: toDate(num(object, 'created') ?? input.event.created)!,
-        raw: object,
-        sourceTs: 0,
-        sourceRank: 0,
-        sourceEventId: '',
-      })
-      .onConflictDoUpdate({
-        target: [paymentHistory.environment, paymentHistory.stripeObjectId],
-        set: {
-          amountRefunded: sql`greatest(${paymentHistory.amountRefunded}, excluded.amount_refunded)`,
-          stripeChargeId: sql`coalesce(${paymentHistory.stripeChargeId}, excluded.stripe_charge_id)`,
-          stripeCustomerId: sql`coalesce(${paymentHistory.stripeCustomerId}, excluded.stripe_customer_id)`,
-        },
-        setWhere: sql`excluded.amount_refunded > ${paymentHistory.amountRefunded}`,
-      }),
+    paymentStatements(db).mergeChargeRefund.bind({
+      environment,
+      stripeObjectId: paymentIntentId,
+      stripeCustomerId: idOf(object, 'customer'),
+      stripePaymentIntentId: paymentIntentId,
+      stripeChargeId: str(object, 'id'),
+      amount: num(object, 'amount') ?? 0,
+      amountRefunded,
+      currency: str(object, 'currency') ?? 'usd',
+      occurredAt: toDate(num(object, 'created') ?? input.event.created)!,
+      raw: object,
+    }),
   ];
+}
+
+let prepared: ReturnType<typeof preparePaymentStatements> | undefined;
+function paymentStatements(db: Db) {
+  prepared ??= preparePaymentStatements(db);
+  return prepared;
+}
+
+/** The hand-written statements of this module, prepared once per isolate (db/prepared.ts). */
+function preparePaymentStatements(db: Db) {
+  const p = placeholder;
+  return {
+    /** Refunds that arrived before their payment, without a customer, get the payment's. */
+    giveRefundsCustomer: prepare(
+      db
+        .update(paymentHistory)
+        .set({ stripeCustomerId: p('customer') as unknown as string })
+        .where(
+          and(
+            eq(paymentHistory.environment, p('environment') as unknown as Environment),
+            eq(paymentHistory.kind, 'refund'),
+            eq(paymentHistory.stripePaymentIntentId, p('paymentIntentId')),
+            isNull(paymentHistory.stripeCustomerId),
+          ),
+        ),
+    ),
+    /** charge.refunded onto its payment row (or a lowest-key placeholder row). */
+    mergeChargeRefund: prepare(
+      db
+        .insert(paymentHistory)
+        .values({
+          environment: p('environment'),
+          kind: 'payment_intent',
+          stripeObjectId: p('stripeObjectId'),
+          stripeCustomerId: p('stripeCustomerId'),
+          stripePaymentIntentId: p('stripePaymentIntentId'),
+          stripeChargeId: p('stripeChargeId'),
+          amount: p('amount'),
+          amountRefunded: p('amountRefunded'),
+          currency: p('currency'),
+          status: 'succeeded',
+          occurredAt: p('occurredAt'),
+          raw: p('raw'),
+          sourceTs: 0,
+          sourceRank: 0,
+          sourceEventId: '',
+        })
+        .onConflictDoUpdate({
+          target: [paymentHistory.environment, paymentHistory.stripeObjectId],
+          set: {
+            amountRefunded: sql`greatest(${paymentHistory.amountRefunded}, excluded.amount_refunded)`,
+            stripeChargeId: sql`coalesce(${paymentHistory.stripeChargeId}, excluded.stripe_charge_id)`,
+            stripeCustomerId: sql`coalesce(${paymentHistory.stripeCustomerId}, excluded.stripe_customer_id)`,
+          },
+          setWhere: sql`excluded.amount_refunded > ${paymentHistory.amountRefunded}`,
+        }),
+    ),
+  };
 }
 
 /** refund.created|updated|failed: one row per refund, linked to its payment. */
 export function projectRefund(input: ProjectionInput): Statement[] {
-  const { environment, event, object } = input;
+  const { event, object } = input;
   const status = str(object, 'status') ?? 'pending';
   const key = eventKey(event, rankOf(status, REFUND_RANK));
   const paymentIntentId = idOf(object, 'payment_intent');
   const customer = idOf(object, 'customer');
-  // Refund objects rarely name the customer; take it from the payment when that row exists.
-  const customerFromPayment = paymentIntentId
-    ? sql`(select p.stripe_customer_id from ${paymentHistory} p where p.environment = ${environment} and p.stripe_object_id = ${paymentIntentId})`
-    : null;
   return [
     upsertHistory(input, {
       kind: 'refund',
       stripeObjectId: str(object, 'id')!,
-      stripeCustomerId: customer ?? customerFromPayment,
+      // Refund objects rarely name the customer; take it from the payment when that row exists.
+      stripeCustomerId: customer ?? (paymentIntentId ? CUSTOMER_OF_PAYMENT : null),
       stripePaymentIntentId: paymentIntentId,
       stripeChargeId: idOf(object, 'charge'),
       amount: num(object, 'amount') ?? 0,

@@ -56,9 +56,12 @@ export function guardFor(t: RecencyColumns, deletion: boolean): SQL {
   return deletion ? sql`${t.deletedAt} is null` : newerThanStored(t);
 }
 
-/** For UPDATE statements: the given key is newer than the row's and the row is alive. */
-export function keyNewerThanRow(t: RecencyColumns, key: RecencyKey): SQL {
-  return sql`(${key.ts}::bigint, ${key.rank}::bigint, ${key.eventId}::text) > (${t.sourceTs}, ${t.sourceRank}, ${t.sourceEventId}) and ${t.deletedAt} is null`;
+/**
+ * For prepared UPDATE statements: the key bound as `ts`, `rank`, `eventId` (a RecencyKey's
+ * fields) is newer than the row's and the row is alive.
+ */
+export function boundKeyNewerThanRow(t: RecencyColumns): SQL {
+  return sql`(${sql.placeholder('ts')}::bigint, ${sql.placeholder('rank')}::bigint, ${sql.placeholder('eventId')}::text) > (${t.sourceTs}, ${t.sourceRank}, ${t.sourceEventId}) and ${t.deletedAt} is null`;
 }
 
 export function recencyValues(key: RecencyKey) {

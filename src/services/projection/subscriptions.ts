@@ -1,7 +1,8 @@
-import { and, eq, notInArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { type Environment, subscriptionItems, subscriptions } from '../../../drizzle/schema';
+import { type PreparedStatement, placeholder, prepare } from '../../db/prepared';
 import { mapCustomer } from './customers';
-import { eventKey, keyNewerThanRow, type RecencyKey, rankOf, recencyValues } from './recency';
+import { boundKeyNewerThanRow, eventKey, type RecencyKey, rankOf, recencyValues } from './recency';
 import {
   bool,
   idOf,
@@ -194,15 +195,33 @@ function upsertItem(
  */
 function tombstoneRemovedItems({ db, environment, event }: ProjectionInput, s: SubscriptionFacts): Statement {
   const present = s.items.map((i) => str(i, 'id')).filter((id): id is string => id != null);
-  return db
-    .update(subscriptionItems)
-    .set({ deletedAt: new Date(event.created * 1000), ...recencyValues(s.key) })
-    .where(
-      and(
-        eq(subscriptionItems.environment, environment),
-        eq(subscriptionItems.stripeSubscriptionId, s.stripeSubscriptionId),
-        present.length > 0 ? notInArray(subscriptionItems.stripeSubscriptionItemId, present) : undefined,
-        keyNewerThanRow(subscriptionItems, s.key),
+  tombstoneItems ??= prepare(
+    db
+      .update(subscriptionItems)
+      .set({
+        deletedAt: placeholder('deletedAt') as unknown as Date,
+        sourceTs: placeholder('ts') as unknown as number,
+        sourceRank: placeholder('rank') as unknown as number,
+        sourceEventId: placeholder('eventId') as unknown as string,
+      })
+      .where(
+        and(
+          eq(subscriptionItems.environment, placeholder('environment') as unknown as Environment),
+          eq(subscriptionItems.stripeSubscriptionId, placeholder('subscriptionId')),
+          // all() of an empty list is true: with no items listed, every item is removed
+          sql`${subscriptionItems.stripeSubscriptionItemId} <> all(${placeholder('present')}::text[])`,
+          boundKeyNewerThanRow(subscriptionItems),
+        ),
       ),
-    );
+  );
+  return tombstoneItems.bind({
+    environment,
+    subscriptionId: s.stripeSubscriptionId,
+    present,
+    deletedAt: new Date(event.created * 1000),
+    ...s.key,
+  });
 }
+
+/** tombstoneRemovedItems' statement, prepared once per isolate (db/prepared.ts). */
+let tombstoneItems: PreparedStatement | undefined;

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type Environment, webhookEvents } from '../../../drizzle/schema';
 import { dbCall, isDbUnreachable, sqlState, toDbError } from '../../db/errors';
+import { JsonText, type PreparedStatement, placeholder, prepare } from '../../db/prepared';
 import { AppError } from '../../errors';
 import { redact } from '../../redact';
 import type { ServiceContext } from '../context';
@@ -46,6 +47,8 @@ export async function ingestEvent(
     alongside?: Statement[];
     /** the signed body, kept beside the jsonb when it holds numbers JavaScript rounds */
     rawBody?: string;
+    /** the event as the JSON text it arrived in: stored as the jsonb payload without re-serializing */
+    payloadText?: string;
   },
 ): Promise<IngestResult> {
   const { db } = ctx;
@@ -54,6 +57,8 @@ export async function ingestEvent(
     ...eventRow(environment, event, input.source ?? 'webhook'),
     ...(input.rawBody === undefined ? {} : { rawBody: input.rawBody, rawBodyEncoding: 'utf8' }),
   };
+  const stored: EventRowInsert =
+    input.payloadText === undefined ? base : { ...base, payload: new JsonText(input.payloadText) };
   const alongside = input.alongside ?? [];
 
   let projection: Statement[] | null;
@@ -66,17 +71,13 @@ export async function ingestEvent(
   }
 
   if (projection === null) {
-    const record = db
-      .insert(webhookEvents)
-      .values({ ...base, processingStatus: 'ignored', attempts: 1, processedAt: sql`now()` })
-      .onConflictDoNothing()
-      .returning({ id: webhookEvents.id });
+    const record = eventStatements(ctx).recordIgnored.bind(eventValues(stored));
     const [rows] = await dbCall('record ignored event', () => db.batch([record, ...alongside]));
     return { status: rows.length > 0 ? 'ignored' : 'duplicate', eventId: event.id, type: event.type };
   }
 
   try {
-    const [marked] = await db.batch([markProcessed(ctx, base), ...projection, ...alongside]);
+    const [marked] = await db.batch([markProcessed(ctx, stored), ...projection, ...alongside]);
     const processed = (marked as Array<{ id: string }>).length > 0;
     return { status: processed ? 'processed' : 'duplicate', eventId: event.id, type: event.type };
   } catch (err) {
@@ -104,20 +105,7 @@ export function ingestStatements(
   const projection = buildProjection({ db: ctx.db, environment, event });
   if (projection !== null)
     return { kind: 'processed', statements: [markProcessed(ctx, base), ...projection] };
-  const markIgnored = ctx.db
-    .insert(webhookEvents)
-    .values({ ...base, processingStatus: 'ignored', attempts: 1, processedAt: sql`now()` })
-    .onConflictDoUpdate({
-      target: [webhookEvents.environment, webhookEvents.stripeEventId],
-      set: {
-        processingStatus: 'ignored',
-        attempts: sql`${webhookEvents.attempts} + 1`,
-        lastError: null,
-        processedAt: sql`now()`,
-      },
-      setWhere: sql`${webhookEvents.processingStatus} in ('failed', 'pending')`,
-    })
-    .returning({ id: webhookEvents.id });
+  const markIgnored = eventStatements(ctx).markIgnored.bind(eventValues(base));
   return { kind: 'ignored', statements: [markIgnored] };
 }
 
@@ -169,21 +157,91 @@ function eventRow(environment: Environment, event: StripeEventLike, source: Even
 }
 
 function markProcessed(ctx: ServiceContext, base: EventRowInsert) {
-  return ctx.db
-    .insert(webhookEvents)
-    .values({ ...base, processingStatus: 'processed', attempts: 1, processedAt: sql`now()` })
-    .onConflictDoUpdate({
-      target: [webhookEvents.environment, webhookEvents.stripeEventId],
-      set: {
-        processingStatus: 'processed',
-        attempts: sql`${webhookEvents.attempts} + 1`,
-        processedAt: sql`now()`,
-        lastError: null,
-        source: base.source,
-      },
-      setWhere: sql`${webhookEvents.processingStatus} <> 'processed'`,
-    })
-    .returning({ id: webhookEvents.id });
+  return eventStatements(ctx).markProcessed.bind(eventValues(base));
+}
+
+type EventValues = Record<string, unknown>;
+
+/** The event row's values for the prepared statements (absent optional columns are null). */
+function eventValues(row: EventRowInsert): EventValues {
+  return {
+    environment: row.environment,
+    stripeEventId: row.stripeEventId,
+    type: row.type,
+    livemode: row.livemode,
+    apiVersion: row.apiVersion ?? null,
+    stripeCreated: row.stripeCreated,
+    objectId: row.objectId ?? null,
+    source: row.source ?? 'webhook',
+    payload: row.payload ?? null,
+    rawBody: row.rawBody ?? null,
+    rawBodyEncoding: row.rawBodyEncoding ?? null,
+  };
+}
+
+interface EventStatements {
+  /** insert as processed, or reclaim a failed/pending row; returns the id only if it changed */
+  markProcessed: PreparedStatement<EventValues>;
+  /** insert as ignored, or reclaim a failed/pending row (a retry of an ignored type) */
+  markIgnored: PreparedStatement<EventValues>;
+  /** insert as ignored unless recorded already */
+  recordIgnored: PreparedStatement<EventValues>;
+}
+
+let prepared: EventStatements | undefined;
+
+/** The event-row statements of the hot path, prepared once per isolate (db/prepared.ts). */
+function eventStatements(ctx: ServiceContext): EventStatements {
+  if (prepared) return prepared;
+  const { db } = ctx;
+  const slots = Object.fromEntries(
+    Object.keys(eventValues({} as EventRowInsert)).map((name) => [name, placeholder(name)]),
+  ) as unknown as EventRowInsert;
+  const conflict = [webhookEvents.environment, webhookEvents.stripeEventId];
+  const returning = { id: webhookEvents.id };
+  prepared = {
+    markProcessed: prepare(
+      db
+        .insert(webhookEvents)
+        .values({ ...slots, processingStatus: 'processed', attempts: 1, processedAt: sql`now()` })
+        .onConflictDoUpdate({
+          target: conflict,
+          set: {
+            processingStatus: 'processed',
+            attempts: sql`${webhookEvents.attempts} + 1`,
+            processedAt: sql`now()`,
+            lastError: null,
+            source: placeholder('source') as unknown as string,
+          },
+          setWhere: sql`${webhookEvents.processingStatus} <> 'processed'`,
+        })
+        .returning(returning),
+    ),
+    markIgnored: prepare(
+      db
+        .insert(webhookEvents)
+        .values({ ...slots, processingStatus: 'ignored', attempts: 1, processedAt: sql`now()` })
+        .onConflictDoUpdate({
+          target: conflict,
+          set: {
+            processingStatus: 'ignored',
+            attempts: sql`${webhookEvents.attempts} + 1`,
+            lastError: null,
+            processedAt: sql`now()`,
+          },
+          setWhere: sql`${webhookEvents.processingStatus} in ('failed', 'pending')`,
+        })
+        .returning(returning),
+    ),
+    recordIgnored: prepare(
+      db
+        .insert(webhookEvents)
+        .values({ ...slots, processingStatus: 'ignored', attempts: 1, processedAt: sql`now()` })
+        .onConflictDoNothing()
+        .returning(returning),
+    ),
+  };
+  return prepared;
 }
 
 async function recordFailure(ctx: ServiceContext, base: EventRowInsert, err: unknown): Promise<string> {

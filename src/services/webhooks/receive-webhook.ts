@@ -54,6 +54,8 @@ export async function receiveStripeWebhook(
     environment,
     event: envelope.event,
     source: 'webhook',
-    rawBody: needsRawBody(rawBody) ? rawBody : undefined,
+    // The body is the event's JSON: stored as the jsonb as it is, unless it holds numbers
+    // JavaScript rounds (then the parsed event goes to jsonb and the body beside it).
+    ...(needsRawBody(rawBody) ? { rawBody } : { payloadText: rawBody }),
   });
 }

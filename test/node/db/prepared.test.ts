@@ -31,11 +31,13 @@ describe('prepared statements', () => {
       .values({ ...event, processingStatus: 'processed', attempts: 1, processedAt: sql`now()` })
       .onConflictDoNothing()
       .returning({ id: webhookEvents.id });
-    const slots = Object.fromEntries(Object.keys(event).map((k) => [k, placeholder(k)]));
+    const slots = Object.fromEntries(
+      Object.keys(event).map((k) => [k, placeholder(k)]),
+    ) as unknown as typeof event;
     const prepared = prepare(
       db
         .insert(webhookEvents)
-        .values({ ...(slots as Record<string, never>), processingStatus: 'processed', attempts: 1, processedAt: sql`now()` })
+        .values({ ...slots, processingStatus: 'processed', attempts: 1, processedAt: sql`now()` })
         .onConflictDoNothing()
         .returning({ id: webhookEvents.id }),
     );

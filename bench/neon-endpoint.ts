@@ -10,12 +10,14 @@
  *    is read from /proc/<pid>/stat; Postgres CPU is that of the bench database's backends.
  * 3. The corpus is replayed over keep-alive HTTP (node:http in this process) at concurrency 1
  *    and 8; every Stripe id in a request gets a per-pass suffix, so each pass inserts fresh
- *    events and objects and then updates them, as the recorded histories did.
+ *    events and objects and then updates them, as the recorded histories did. Two floors follow:
+ *    `select 1` (HTTP + one Postgres round trip) and `GET /_neon/health` (HTTP only).
  *
  *   npx tsx bench/neon-endpoint.ts
  *   BENCH_DATABASE_URL=postgres://user@host:5432/db   server for `paywire_bench_neon_<pid>` (dropped at the end)
  *   BENCH_NEON_REQUESTS=2000                            requests per run
  *   BENCH_NEON_CONCURRENCY=1,8                          the runs' concurrencies
+ *   BENCH_NEON_WORKLOADS=webhook,select 1,GET /_neon/health   which workloads (default all)
  *   BENCH_NEON_CORPUS=bench/results/neon-endpoint-corpus.json   replay a saved corpus
  *   BENCH_NEON_CPU_PROF=<dir>                           V8 CPU profile of the endpoint child
  *   BENCH_NEON_CLI=<path>/dev/neon/cli.ts               the endpoint of another checkout (A/B)
@@ -218,18 +220,28 @@ function postgresCpu(pids: number[]): Map<number, number> {
   return m;
 }
 
-function send(agent: Agent, url: URL, t: Template, body: string): Promise<number> {
+interface Job {
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+function send(agent: Agent, base: URL, job: Job): Promise<number> {
   return new Promise((done, reject) => {
     const req = request(
-      url,
+      new URL(job.path, base),
       {
-        method: 'POST',
+        method: job.method,
         agent,
-        headers: {
-          ...t.headers,
-          'content-type': 'text/plain;charset=UTF-8',
-          'content-length': Buffer.byteLength(body),
-        },
+        headers:
+          job.body === undefined
+            ? job.headers
+            : {
+                ...job.headers,
+                'content-type': 'text/plain;charset=UTF-8',
+                'content-length': Buffer.byteLength(job.body),
+              },
       },
       (res) => {
         res.on('data', () => {});
@@ -238,7 +250,7 @@ function send(agent: Agent, url: URL, t: Template, body: string): Promise<number
       },
     );
     req.on('error', reject);
-    req.end(body);
+    req.end(job.body);
   });
 }
 
@@ -246,13 +258,36 @@ const perRequest = (ms: number) => Number((ms / REQUESTS).toFixed(3));
 
 let passes = 0;
 
-async function replay(url: URL, corpus: Template[], total: number, concurrency: number) {
+/** The workloads: the Worker's transactions, and two floors to tell the endpoint's own cost apart. */
+const WORKLOADS = {
+  /** the recorded webhook transactions, fresh Stripe ids on every pass */
+  webhook: (corpus: Template[], total: number): Job[] => {
+    const jobs: Job[] = [];
+    while (jobs.length < total) {
+      const pass = ++passes;
+      for (const t of corpus) {
+        if (jobs.length < total) {
+          jobs.push({ method: 'POST', path: '/sql', headers: t.headers, body: instantiate(t, pass) });
+        }
+      }
+    }
+    return jobs;
+  },
+  /** HTTP + one Postgres round trip, no work */
+  'select 1': (corpus: Template[], total: number): Job[] =>
+    Array.from({ length: total }, () => ({
+      method: 'POST',
+      path: '/sql',
+      headers: corpus[0]!.headers,
+      body: '{"query":"select 1","params":[]}',
+    })),
+  /** HTTP only (the control API's health answer) */
+  'GET /_neon/health': (_: Template[], total: number): Job[] =>
+    Array.from({ length: total }, () => ({ method: 'GET', path: '/_neon/health', headers: {} })),
+} as const;
+
+async function replay(url: URL, jobs: Job[], concurrency: number) {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const jobs: { t: Template; body: string }[] = [];
-  while (jobs.length < total) {
-    const pass = ++passes;
-    for (const t of corpus) if (jobs.length < total) jobs.push({ t, body: instantiate(t, pass) });
-  }
   let next = 0;
   let failed = 0;
   const latencies: number[] = [];
@@ -262,7 +297,7 @@ async function replay(url: URL, corpus: Template[], total: number, concurrency: 
       while (next < jobs.length) {
         const job = jobs[next++]!;
         const t0 = performance.now();
-        const status = await send(agent, url, job.t, job.body);
+        const status = await send(agent, url, job);
         latencies.push(performance.now() - t0);
         if (status !== 200) failed++;
       }
@@ -303,28 +338,39 @@ export async function runNeonEndpointBench() {
     const pid = child.proc.pid!;
     console.log(`endpoint: ${child.url.href} (pid ${pid})`);
     // warm-up: JIT, the pool's connections, the tables' first pages
-    await replay(child.url, tpl, Math.min(REQUESTS, 1000), 8);
+    await replay(child.url, WORKLOADS.webhook(tpl, Math.min(REQUESTS, 1000)), 8);
 
     const results: Array<Record<string, number | string>> = [];
-    for (const concurrency of CONCURRENCY) {
-      const cpu0 = processCpu(pid)!;
-      const pg0 = postgresCpu(await backendPids(admin, db.name));
-      const run = await replay(child.url, tpl, REQUESTS, concurrency);
-      const cpu1 = processCpu(pid)!;
-      let pgMs = 0;
-      for (const [p, ms] of postgresCpu(await backendPids(admin, db.name))) pgMs += ms - (pg0.get(p) ?? 0);
-      results.push({
-        concurrency,
-        requests: REQUESTS,
-        statementsPerRequest: Number((statements / batches.length).toFixed(2)),
-        requestsPerSecond: Number((REQUESTS / run.seconds).toFixed(0)),
-        p50Ms: Number(run.p50.toFixed(2)),
-        p99Ms: Number(run.p99.toFixed(2)),
-        failed: run.failed,
-        endpointCpuMsPerRequest: perRequest(cpu1.user + cpu1.system - cpu0.user - cpu0.system),
-        endpointSystemMsPerRequest: perRequest(cpu1.system - cpu0.system),
-        postgresCpuMsPerRequest: perRequest(pgMs),
-      });
+    const only = process.env.BENCH_NEON_WORKLOADS?.split(',');
+    for (const [workload, jobsFor] of Object.entries(WORKLOADS)) {
+      if (only && !only.includes(workload)) continue;
+      for (const concurrency of CONCURRENCY) {
+        const jobs = jobsFor(tpl, REQUESTS);
+        const cpu0 = processCpu(pid)!;
+        const pg0 = postgresCpu(await backendPids(admin, db.name));
+        const run = await replay(child.url, jobs, concurrency);
+        const cpu1 = processCpu(pid)!;
+        let pgMs = 0;
+        for (const [p, ms] of postgresCpu(await backendPids(admin, db.name))) pgMs += ms - (pg0.get(p) ?? 0);
+        results.push({
+          workload,
+          concurrency,
+          requests: REQUESTS,
+          statementsPerRequest:
+            workload === 'webhook'
+              ? Number((statements / batches.length).toFixed(2))
+              : workload === 'select 1'
+                ? 1
+                : 0,
+          requestsPerSecond: Number((REQUESTS / run.seconds).toFixed(0)),
+          p50Ms: Number(run.p50.toFixed(2)),
+          p99Ms: Number(run.p99.toFixed(2)),
+          failed: run.failed,
+          endpointCpuMsPerRequest: perRequest(cpu1.user + cpu1.system - cpu0.user - cpu0.system),
+          endpointSystemMsPerRequest: perRequest(cpu1.system - cpu0.system),
+          postgresCpuMsPerRequest: perRequest(pgMs),
+        });
+      }
     }
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     console.log(

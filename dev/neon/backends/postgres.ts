@@ -174,11 +174,18 @@ function runPipeline(
   });
 }
 
-function newPool(url: string, log: (line: string) => void): pg.Pool {
+/**
+ * dev mode serves one database to everything (the benchmarks drive 8 requests at once); in
+ * isolate mode each test database has its own pool, and many of them share the server's
+ * max_connections
+ */
+const DEV_POOL_SIZE = 10;
+const ISOLATED_POOL_SIZE = 5;
+
+function newPool(url: string, log: (line: string) => void, max = ISOLATED_POOL_SIZE): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
-    // the benchmarks drive 8 requests at once; a request holds its connection for one round trip
-    max: 10,
+    max,
     idleTimeoutMillis: 5_000,
     allowExitOnIdle: true,
   });
@@ -266,7 +273,7 @@ function sanitize(name: string): string {
 
 /** dev mode: every request goes to the database of `opts.url`, initialised once at start. */
 async function createDevBackend(opts: PostgresBackendOptions, admin: pg.Pool): Promise<Backend> {
-  const pool = newPool(opts.url, opts.log);
+  const pool = newPool(opts.url, opts.log, DEV_POOL_SIZE);
   try {
     if (opts.initDatabase) await opts.initDatabase(poolExecutor(pool));
   } catch (err) {

@@ -282,6 +282,8 @@ function post(
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(body),
           'stripe-signature': signature,
+          // as Stripe's deliveries do
+          'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
         },
       },
       (res) => {

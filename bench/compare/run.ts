@@ -54,19 +54,19 @@ function config(): Config {
   };
 }
 
-/** The commit and whether src/ had uncommitted changes when the bundle was built. */
-function sourceVersion(): { head: string; srcDirty: boolean } | null {
+/** The commit, and the uncommitted files under src/ and dev/neon/ (taken before the build). */
+function sourceVersion(): { head: string; dirty: string[] } | null {
   try {
     const root = join(here, '..', '..');
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
       cwd: root,
       encoding: 'utf8',
     }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], {
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'dev/neon'], {
       cwd: root,
       encoding: 'utf8',
     });
-    return { head, srcDirty: dirty.trim() !== '' };
+    return { head, dirty: dirty.split('\n').filter((l) => l.trim() !== '') };
   } catch {
     return null;
   }
@@ -675,6 +675,8 @@ export async function runCompareBench() {
       `bench/compare: Postgres ${info.v}; pg_stat_statements ${statements ? 'in use' : "not preloaded (statements from the systems' own counters, DB time from pg_stat_database.active_time)"}; pg_walinspect ${walInspect ? 'in use (WAL per database)' : 'unavailable (WAL of the whole server)'}`,
     );
 
+    const source = sourceVersion();
+    log(`source: ${JSON.stringify(source)}`);
     const systems = await loadSystems(cfg.systems, log);
     const corpus = buildCorpus({ events: cfg.events, seed: cfg.seed });
     const warmup = buildCorpus({ events: 200, seed: cfg.seed + 1000 });
@@ -719,9 +721,7 @@ export async function runCompareBench() {
     }
 
     const load0 = loadavg();
-    log(
-      `source: ${JSON.stringify(sourceVersion())}; load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
-    );
+    log(`load average ${load0.map((x) => x.toFixed(2)).join(' ')}`);
     const runs: RunFigures[] = [];
     for (let rep = 1; rep <= cfg.reps; rep++) {
       for (const concurrency of cfg.concurrencies) {
@@ -755,7 +755,7 @@ export async function runCompareBench() {
     const date = new Date().toISOString().slice(0, 10);
     writeBenchResults(date, {
       bench: 'compare',
-      source: sourceVersion(),
+      source,
       config: { ...cfg, serverUrl: new URL(cfg.serverUrl).host },
       postgres: { version: info.v, pgStatStatements: statements, pgWalInspect: walInspect },
       loadAverage: { start: load0, end: load1 },

@@ -102,6 +102,18 @@ class BoundStatement {
   }
 }
 
+/** Prepares SQL text whose parameters `$1, $2…` are the named values, in order. */
+export function prepareSql<V extends Record<string, unknown>>(
+  text: string,
+  names: ReadonlyArray<keyof V & string>,
+  options: { returning?: boolean } = {},
+): PreparedStatement<V> {
+  return prepare(
+    { toSQL: () => ({ sql: text, params: names.map((name) => sql.placeholder(name)) }) },
+    options,
+  );
+}
+
 /** `sql.placeholder`, re-exported so statement modules import one thing. */
 export const placeholder = sql.placeholder;
 

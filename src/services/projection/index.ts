@@ -1,8 +1,10 @@
+import type { Environment } from '../../../drizzle/schema';
+import { prepareSql } from '../../db/prepared';
 import { projectPrice, projectProduct } from './catalog';
 import { projectCheckoutSession } from './checkout';
 import { projectCustomer } from './customers';
 import { projectChargeRefunded, projectInvoice, projectPaymentIntent, projectRefund } from './payments';
-import type { StripeEventLike } from './stripe-object';
+import { idOf, type StripeEventLike } from './stripe-object';
 import { projectSubscription } from './subscriptions';
 import type { ProjectionInput, Projector, Statement } from './types';
 
@@ -55,6 +57,29 @@ export function buildProjection(input: Omit<ProjectionInput, 'object'>): Stateme
     throw new Error(`event ${input.event.id} (${input.event.type}) has no data.object.id`);
   }
   return projector({ ...input, object });
+}
+
+/**
+ * The advisory-lock keys of the rows this event's projection derives from another row
+ * (migration 0017): its customer (subject from the customer's mapping) and its payment intent
+ * (a refund's customer from its payment). Taken, sorted, before the projection writes.
+ */
+export function projectionLockKeys(environment: Environment, event: StripeEventLike): string[] {
+  const object = event.data?.object;
+  if (!object || typeof object !== 'object') return [];
+  const keys: string[] = [];
+  const customer = object.object === 'customer' ? object.id : idOf(object, 'customer');
+  if (typeof customer === 'string') keys.push(`customer:${environment}:${customer}`);
+  const payment = object.object === 'payment_intent' ? object.id : idOf(object, 'payment_intent');
+  if (typeof payment === 'string') keys.push(`payment:${environment}:${payment}`);
+  return keys;
+}
+
+const lockKeys = prepareSql<{ keys: string[] }>('select paywire.lock_billing_keys($1::text[])', ['keys']);
+
+/** One statement taking the advisory locks of these keys in sorted order (none: null). */
+export function lockStatement(keys: string[]): Statement | null {
+  return keys.length > 0 ? lockKeys.bind({ keys: [...new Set(keys)].sort() }) : null;
 }
 
 export type { StripeEventLike };

@@ -5,7 +5,7 @@ import { JsonText, type PreparedStatement, placeholder, prepare } from '../../db
 import { AppError } from '../../errors';
 import { redact } from '../../redact';
 import type { ServiceContext } from '../context';
-import { buildProjection } from '../projection';
+import { buildProjection, lockStatement, projectionLockKeys } from '../projection';
 import type { StripeEventLike } from '../projection/stripe-object';
 import type { Statement } from '../projection/types';
 import type { Envelope } from './event-envelope';
@@ -77,7 +77,13 @@ export async function ingestEvent(
   }
 
   try {
-    const [marked] = await db.batch([markProcessed(ctx, stored), ...projection, ...alongside]);
+    const lock = lockStatement(projectionLockKeys(environment, event));
+    const [marked] = await db.batch([
+      markProcessed(ctx, stored),
+      ...(lock ? [lock] : []),
+      ...projection,
+      ...alongside,
+    ]);
     const processed = (marked as Array<{ id: string }>).length > 0;
     return { status: processed ? 'processed' : 'duplicate', eventId: event.id, type: event.type };
   } catch (err) {
@@ -93,20 +99,25 @@ export async function ingestEvent(
 /**
  * One event's statements for a batch shared with other events (retry-failed): the projection
  * with the row marking it processed, or, for a type Paywire does not project, the row marking
- * it ignored. The first statement returns a row only if it changed the event.
+ * it ignored. The first statement returns a row only if it changed the event. The lock keys
+ * are the caller's to take, all events' together and sorted, before the first event.
  */
 export function ingestStatements(
   ctx: ServiceContext,
   environment: Environment,
   event: StripeEventLike,
   source: EventSource,
-): { kind: 'processed' | 'ignored'; statements: Statement[] } {
+): { kind: 'processed' | 'ignored'; statements: Statement[]; lockKeys: string[] } {
   const base = eventRow(environment, event, source);
   const projection = buildProjection({ db: ctx.db, environment, event });
   if (projection !== null)
-    return { kind: 'processed', statements: [markProcessed(ctx, base), ...projection] };
+    return {
+      kind: 'processed',
+      statements: [markProcessed(ctx, base), ...projection],
+      lockKeys: projectionLockKeys(environment, event),
+    };
   const markIgnored = eventStatements(ctx).markIgnored.bind(eventValues(base));
-  return { kind: 'ignored', statements: [markIgnored] };
+  return { kind: 'ignored', statements: [markIgnored], lockKeys: [] };
 }
 
 /**

@@ -4,6 +4,7 @@ import { dbCall, isDbUnreachable, toDbError } from '../../db/errors';
 import { AppError } from '../../errors';
 import { auditStatement } from '../audit/record-audit';
 import type { ServiceContext } from '../context';
+import { lockStatement } from '../projection';
 import type { StripeEventLike } from '../projection/stripe-object';
 import type { Statement } from '../projection/types';
 import { ingestEvent, ingestStatements } from './ingest-event';
@@ -97,14 +98,23 @@ async function replayTogether(
 ): Promise<RetryOutcome[] | null> {
   const statements: Statement[] = [];
   const markers: Array<{ at: number; kind: 'processed' | 'ignored' }> = [];
+  const keys: string[] = [];
   try {
     for (const event of events) {
       const planned = ingestStatements(ctx, environment, event, 'retry');
       markers.push({ at: statements.length, kind: planned.kind });
       statements.push(...planned.statements);
+      keys.push(...planned.lockKeys);
     }
   } catch {
     return null; // a projector refused one of them: replay one by one to record which
+  }
+  // Every event's lock keys at once and in order, so this batch never waits on a webhook that
+  // waits on it.
+  const lock = lockStatement(keys);
+  if (lock) {
+    statements.unshift(lock);
+    for (const marker of markers) marker.at += 1;
   }
   statements.push(
     auditStatement(ctx, {

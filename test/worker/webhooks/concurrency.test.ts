@@ -5,7 +5,7 @@
  * (worker-postgres project, TEST_DATABASE_URL); the assertions hold on both.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { event, objects } from '../../shared/stripe-events';
+import { event, objects, uniqueId, withItems } from '../../shared/stripe-events';
 import { postEvent, withWebhookSecrets } from '../support/webhooks';
 import { isolatedEnv, sqlFor } from '../support/worker';
 
@@ -51,5 +51,71 @@ describe(`50 concurrent deliveries of one event (${env.TEST_BACKEND})`, () => {
     expect(results.every((r) => r.status === 200)).toBe(true);
     const [row] = await sql`select name from paywire.products where stripe_product_id = ${product.id}`;
     expect(row!.name).toBe('v19');
+  });
+});
+
+/**
+ * Values copied from ANOTHER row (migration 0017's advisory locks): a refund's customer from its
+ * payment, a subscription's subject from its customer's mapping. Both events of a pair race;
+ * without the locks, READ COMMITTED let each miss the other's uncommitted row (the head-to-head
+ * benchmark left a refund without its customer at concurrency 8). Real only on Postgres.
+ */
+describe(`derived values under concurrent deliveries (${env.TEST_BACKEND})`, () => {
+  const PAIRS = 40;
+  const t = 1_790_100_000;
+
+  it('a refund racing its payment gets the payment’s customer', async () => {
+    const pairs = Array.from({ length: PAIRS }, () => {
+      const customer = objects.customer().id as string;
+      const pi = objects.paymentIntent({
+        customer,
+        amount: 5000,
+        currency: 'usd',
+        status: 'succeeded',
+        created: t,
+      });
+      const refund = objects.refund({
+        payment_intent: pi.id,
+        charge: 'ch_x',
+        customer: null,
+        amount: 1000,
+        currency: 'usd',
+        status: 'succeeded',
+        created: t,
+      });
+      return { customer, pi, refund };
+    });
+    const deliveries = pairs.flatMap(({ pi, refund }) => [
+      event('payment_intent.succeeded', pi, { created: t }),
+      event('refund.created', refund, { created: t }),
+    ]);
+    const results = await Promise.all(deliveries.map((e) => postEvent(env, e)));
+    expect(results.map((r) => r.status)).toEqual(Array(deliveries.length).fill(200));
+    const rows = await sql`select stripe_object_id, stripe_customer_id from paywire.payment_history
+      where kind = 'refund' and stripe_object_id = any(${pairs.map((p) => p.refund.id as string)})`;
+    const expected = Object.fromEntries(pairs.map((p) => [p.refund.id as string, p.customer]));
+    expect(Object.fromEntries(rows.map((r) => [r.stripe_object_id, r.stripe_customer_id]))).toEqual(expected);
+  });
+
+  it('a subscription racing its customer’s mapping gets the subject', async () => {
+    const pairs = Array.from({ length: PAIRS }, (_, i) => {
+      const subject = `team_${uniqueId('t')}_${i}`;
+      const customer = objects.customer({
+        metadata: { paywire_subject_type: 'team', paywire_subject_id: subject },
+        created: t,
+      });
+      const subscription = objects.subscription({ customer: customer.id, status: 'active', created: t });
+      return { subject, customer, subscription };
+    });
+    const deliveries = pairs.flatMap(({ customer, subscription }) => [
+      event('customer.created', customer, { created: t }),
+      event('customer.subscription.created', withItems(subscription, []), { created: t }),
+    ]);
+    const results = await Promise.all(deliveries.map((e) => postEvent(env, e)));
+    expect(results.map((r) => r.status)).toEqual(Array(deliveries.length).fill(200));
+    const rows = await sql`select stripe_subscription_id, subject_id from paywire.subscriptions
+      where stripe_subscription_id = any(${pairs.map((p) => p.subscription.id as string)})`;
+    const expected = Object.fromEntries(pairs.map((p) => [p.subscription.id as string, p.subject]));
+    expect(Object.fromEntries(rows.map((r) => [r.stripe_subscription_id, r.subject_id]))).toEqual(expected);
   });
 });

@@ -53,7 +53,6 @@ interface PgConnection {
   describe(msg: { type: 'P' }): void;
   execute(msg: object): void;
   sync(): void;
-  sendCopyFail(message: string): void;
 }
 
 interface RowDescription {
@@ -154,8 +153,12 @@ class Pipeline {
 
   handlePortalSuspended() {}
 
-  handleCopyInResponse(connection: PgConnection) {
-    connection.sendCopyFail('COPY FROM STDIN is not supported over HTTP');
+  /**
+   * COPY … FROM STDIN would wait for data that HTTP cannot send, and the messages pipelined
+   * behind it break the copy: fail the request; the caller drops the connection.
+   */
+  handleCopyInResponse() {
+    this.handleError(new Error('COPY FROM STDIN is not supported over HTTP'));
   }
 
   handleCopyData() {}
@@ -235,6 +238,12 @@ function handleFor(pool: pg.Pool): DatabaseHandle {
       // a connection left inside a transaction (or broken) is destroyed rather than reused,
       // as Neon's pool discards it
       let discard = false;
+      // pg-pool listens for errors only on idle clients; a FATAL that arrives while no query is
+      // active (e.g. between a pipeline's early error and its ReadyForQuery) must not crash us
+      const onError = () => {
+        discard = true;
+      };
+      client.on('error', onError);
       try {
         if (!tx) {
           // one statement, autocommitted
@@ -243,10 +252,14 @@ function handleFor(pool: pg.Pool): DatabaseHandle {
         try {
           return await runPipeline(client, statements, beginStatement(tx));
         } catch (err) {
-          // the transaction is aborted (or, when COMMIT itself failed, already over)
-          await client.query('ROLLBACK').catch(() => {
-            discard = true;
-          });
+          // Postgres refused a statement: the transaction is aborted (or, when COMMIT itself
+          // failed, already over). Anything else leaves the connection in an unknown state, and
+          // dropping it rolls back as well.
+          if (err instanceof PostgresError) {
+            await client.query('ROLLBACK').catch(() => {
+              discard = true;
+            });
+          }
           throw err;
         }
       } catch (err) {
@@ -254,6 +267,7 @@ function handleFor(pool: pg.Pool): DatabaseHandle {
         throw err;
       } finally {
         if (client.getTransactionStatus() !== 'I') discard = true;
+        client.off('error', onError);
         client.release(discard);
       }
     },

@@ -23,6 +23,12 @@ import type { BenchSystem, FinalState, StartOptions } from './system.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SECRET = 'whsec_paywire_bench_cmp_0123456789abcdefghijkl';
+const BAD_SIGNATURE_BODY = JSON.stringify({
+  id: 'evt_floor',
+  object: 'event',
+  type: 'product.updated',
+  data: { object: { id: 'prod_floor', description: 'x'.repeat(2800) } },
+});
 const OFFLINE_ENV = {
   WRANGLER_SEND_METRICS: 'false',
   CLOUDFLARE_CF_FETCH_ENABLED: 'false',
@@ -229,6 +235,17 @@ export async function startPaywire(opts: StartOptions): Promise<BenchSystem> {
       webhookUrl: new URL('/webhooks/stripe/test', url).href,
       signingSecret: SECRET,
       serverPids: () => [...workerPids, endpointPid],
+      floors: [
+        { label: 'GET /nope (404, no database)', method: 'GET', path: '/nope' },
+        { label: 'GET /healthz (one Neon round trip)', method: 'GET', path: '/healthz' },
+        {
+          label: 'POST webhook, 2.9 KB, bad signature (400)',
+          method: 'POST',
+          path: '/webhooks/stripe/test',
+          body: BAD_SIGNATURE_BODY,
+          headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=00' },
+        },
+      ],
       serverPidGroups: () => ({ worker: workerPids, endpoint: [endpointPid] }),
       async roundTrips() {
         const res = await fetch(`${neonBase}/_neon/stats`);

@@ -341,6 +341,80 @@ async function deliver(
   return { latencies, failed, failures, seconds };
 }
 
+export interface FloorFigures {
+  system: string;
+  label: string;
+  requests: number;
+  statuses: Record<string, number>;
+  requestsPerSecond: number;
+  serverCpuMsPerRequest: number;
+  serverCpuMsPerRequestByGroup: Record<string, number>;
+}
+
+/** Server CPU per request of the system's floor requests (3,000 each at concurrency 8). */
+async function measureFloors(system: BenchSystem, n = 3000, concurrency = 8): Promise<FloorFigures[]> {
+  const out: FloorFigures[] = [];
+  const base = new URL(system.webhookUrl);
+  for (const floor of system.floors ?? []) {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+    const groups = system.serverPidGroups?.() ?? { server: system.serverPids() };
+    const send = () =>
+      new Promise<number>((resolveSend, reject) => {
+        const req = http.request(
+          {
+            agent,
+            host: base.hostname,
+            port: base.port,
+            path: floor.path,
+            method: floor.method,
+            headers: {
+              ...floor.headers,
+              ...(floor.body ? { 'content-length': Buffer.byteLength(floor.body) } : {}),
+            },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolveSend(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end(floor.body);
+      });
+    for (let i = 0; i < 200; i++) await send(); // warm-up
+    const before = Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, cpuMsOf(v)]));
+    const statuses: Record<string, number> = {};
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next++ < n) {
+          const status = String(await send());
+          statuses[status] = (statuses[status] ?? 0) + 1;
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const byGroup = Object.fromEntries(
+      Object.entries(groups).map(([k, v]) => [k, Number(((cpuMsOf(v) - before[k]!) / n).toFixed(3))]),
+    );
+    agent.destroy();
+    out.push({
+      system: system.name,
+      label: floor.label,
+      requests: n,
+      statuses,
+      requestsPerSecond: Math.round(n / seconds),
+      serverCpuMsPerRequest: Number(
+        Object.values(byGroup)
+          .reduce((a, b) => a + b, 0)
+          .toFixed(3),
+      ),
+      serverCpuMsPerRequestByGroup: byGroup,
+    });
+  }
+  return out;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
@@ -743,6 +817,8 @@ export async function runCompareBench() {
         }
       }
     }
+    const floors: FloorFigures[] = [];
+    for (const r of running) floors.push(...(await measureFloors(r.system)));
     const load1 = loadavg();
 
     const names = running.map((r) => r.system.name);
@@ -752,6 +828,14 @@ export async function runCompareBench() {
       `\nbench/compare — ${cfg.events} events, ${cfg.reps} repetitions; load average ${load0.map((x) => x.toFixed(2)).join(' ')} at start, ${load1.map((x) => x.toFixed(2)).join(' ')} at end`,
     );
     log(tables);
+    if (floors.length) {
+      log('\nfloors — 3,000 requests at concurrency 8, server CPU ms per request');
+      for (const f of floors) {
+        log(
+          `  ${f.system}: ${f.label}: ${f.requestsPerSecond} req/s, ${f.serverCpuMsPerRequest} ms ${JSON.stringify(f.serverCpuMsPerRequestByGroup)} ${JSON.stringify(f.statuses)}`,
+        );
+      }
+    }
     const date = new Date().toISOString().slice(0, 10);
     writeBenchResults(date, {
       bench: 'compare',
@@ -762,9 +846,10 @@ export async function runCompareBench() {
       corpus: { events: corpus.length, seed: cfg.seed, types: corpusTypes(corpus) },
       summaries,
       runs,
+      floors,
       tables,
     });
-    return { summaries, runs, tables };
+    return { summaries, runs, floors, tables };
   } finally {
     while (cleanups.length) {
       try {

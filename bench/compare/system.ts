@@ -28,10 +28,24 @@ export interface BenchSystem {
    * HTTP requests and statements). Cumulative; the runner takes differences.
    */
   roundTrips?(): Promise<{ roundTrips: number; statements: number }>;
+  /**
+   * Optional cost floors: requests the runner sends (3,000 at concurrency 8) to report server CPU
+   * per request without the webhook work (e.g. a 404, a health check with one database round
+   * trip, a delivery with a bad signature).
+   */
+  floors?: FloorRequest[];
   /** Empty this system's tables (the runner runs CHECKPOINT after). */
   reset(): Promise<void>;
   finalState(): Promise<FinalState>;
   close(): Promise<void>;
+}
+
+export interface FloorRequest {
+  label: string;
+  method: 'GET' | 'POST';
+  path: string;
+  body?: string;
+  headers?: Record<string, string>;
 }
 
 export interface StartOptions {

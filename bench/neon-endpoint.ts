@@ -146,6 +146,8 @@ function instantiate(t: Template, pass: number): string {
 interface Child {
   proc: ChildProcess;
   url: URL;
+  /** SQLSTATEs of the failed requests the endpoint logged (`sql: … error <code> …`), with counts */
+  errors: Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -165,10 +167,14 @@ async function startEndpointChild(databaseUrl: string): Promise<Child> {
     { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output: string[] = [];
+  const errors = new Map<string, number>();
   const url = await new Promise<URL>((resolveUrl, reject) => {
     const onLine = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim()) output.push(line);
+        const failed = /^\[neon\] sql: \S+ \S+ (?:error (\w{5})|failed)/.exec(line);
+        if (failed)
+          errors.set(failed[1] ?? 'not Postgres', (errors.get(failed[1] ?? 'not Postgres') ?? 0) + 1);
+        else if (line.trim() && output.length < 200) output.push(line);
         const m = /Local Neon endpoint ready: (\S+)/.exec(line);
         if (m) resolveUrl(new URL(m[1]!));
       }
@@ -180,6 +186,7 @@ async function startEndpointChild(databaseUrl: string): Promise<Child> {
   return {
     proc,
     url,
+    errors,
     stop: () =>
       new Promise<void>((done) => {
         if (proc.exitCode !== null) return done();
@@ -346,6 +353,7 @@ export async function runNeonEndpointBench() {
       if (only && !only.includes(workload)) continue;
       for (const concurrency of CONCURRENCY) {
         const jobs = jobsFor(tpl, REQUESTS);
+        child.errors.clear();
         const cpu0 = processCpu(pid)!;
         const pg0 = postgresCpu(await backendPids(admin, db.name));
         const run = await replay(child.url, jobs, concurrency);
@@ -366,6 +374,7 @@ export async function runNeonEndpointBench() {
           p50Ms: Number(run.p50.toFixed(2)),
           p99Ms: Number(run.p99.toFixed(2)),
           failed: run.failed,
+          failedCodes: [...child.errors].map(([code, n]) => `${code}×${n}`).join(' '),
           endpointCpuMsPerRequest: perRequest(cpu1.user + cpu1.system - cpu0.user - cpu0.system),
           endpointSystemMsPerRequest: perRequest(cpu1.system - cpu0.system),
           postgresCpuMsPerRequest: perRequest(pgMs),

@@ -261,6 +261,8 @@ interface Delivery {
   latencies: number[];
   failed: number;
   failures: Record<string, { count: number; status: number; body: string }>;
+  /** positions of the failed deliveries, in order */
+  failedIndexes: number[];
   seconds: number;
 }
 
@@ -311,6 +313,7 @@ async function deliver(
   const latencies: number[] = [];
   const failures: Delivery['failures'] = {};
   let failed = 0;
+  const failedIndexes: number[] = [];
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -329,6 +332,7 @@ async function deliver(
         latencies.push(performance.now() - t0);
         if (status < 200 || status > 299) {
           failed++;
+          failedIndexes.push(i);
           const type = types[i]!;
           failures[type] ??= { count: 0, status, body: text.slice(0, 200) };
           failures[type].count++;
@@ -338,7 +342,8 @@ async function deliver(
   );
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
-  return { latencies, failed, failures, seconds };
+  failedIndexes.sort((a, b) => a - b);
+  return { latencies, failed, failures, failedIndexes, seconds };
 }
 
 export interface FloorFigures {
@@ -467,6 +472,13 @@ export interface RunFigures {
   /** null for the reference run itself */
   stateCorrect: boolean | null;
   stateDiff: StateDiff;
+  /** the failed events delivered once more after the run (as Stripe retries), state compared again */
+  retry: {
+    redelivered: number;
+    failedAgain: number;
+    stateCorrect: boolean | null;
+    stateDiff: Record<string, number>;
+  } | null;
   serverCpuMsPerEvent: number;
   serverCpuMsPerEventByGroup: Record<string, number>;
   postgresBackendCpuMsPerEvent: number;
@@ -548,13 +560,34 @@ async function measure(
   await sleep(STATS_SETTLE_MS);
   const db1 = await dbCounters(admin, r.database, ext.statements);
 
-  const state = await system.finalState();
+  let state = await system.finalState();
   let stateCorrect: boolean | null = null;
   let diff: StateDiff = { counts: {}, sample: {} };
+  let retry: RunFigures['retry'] = null;
+  const isReference = !r.reference;
   if (!r.reference) r.reference = state;
   else {
     diff = stateDiff(r.reference, state);
     stateCorrect = Object.keys(diff.counts).length === 0;
+  }
+  if (d.failedIndexes.length > 0) {
+    // As Stripe would: deliver the failed events again (once, in order, after the run and its
+    // counters), then compare the state again.
+    const again = await deliver(
+      system,
+      d.failedIndexes.map((i) => bodies[i]!),
+      d.failedIndexes.map((i) => types[i]!),
+      1,
+    );
+    state = await system.finalState();
+    if (isReference) r.reference = state;
+    const after = isReference ? null : stateDiff(r.reference!, state);
+    retry = {
+      redelivered: d.failedIndexes.length,
+      failedAgain: again.failed,
+      stateCorrect: after ? Object.keys(after.counts).length === 0 : null,
+      stateDiff: after ? after.counts : {},
+    };
   }
 
   const n = bodies.length;
@@ -572,6 +605,7 @@ async function measure(
     failures: d.failures,
     stateCorrect,
     stateDiff: diff,
+    retry,
     serverCpuMsPerEvent: per(server),
     serverCpuMsPerEventByGroup: Object.fromEntries(Object.entries(group).map(([k, v]) => [k, per(v)])),
     postgresBackendCpuMsPerEvent: per(backends),
@@ -664,11 +698,15 @@ function summarize(runs: RunFigures[], systems: string[], concurrencies: number[
       const checked = mine.filter((r) => r.stateCorrect !== null);
       const ok = checked.filter((r) => r.stateCorrect).length;
       const isRef = mine.some((r) => r.stateCorrect === null);
+      const retried = checked.filter((r) => r.retry);
+      const okAfter = checked.filter((r) => (r.retry ? r.retry.stateCorrect : r.stateCorrect)).length;
       out.push({
         concurrency,
         system,
         metrics,
-        stateCorrect: `${ok}/${checked.length} equal${isRef ? ' (+ the reference run)' : ''}`,
+        stateCorrect:
+          `${ok}/${checked.length} equal${isRef ? ' (+ the reference run)' : ''}` +
+          (retried.length ? `; ${okAfter}/${checked.length} after redelivering the failed events once` : ''),
       });
     }
   }
@@ -810,6 +848,11 @@ export async function runCompareBench() {
           );
           for (const [type, fail] of Object.entries(f.failures)) {
             log(`  failed ${type}: ${fail.count}× HTTP ${fail.status} ${fail.body}`);
+          }
+          if (f.retry) {
+            log(
+              `  redelivered ${f.retry.redelivered} failed events: ${f.retry.failedAgain} failed again, state ${f.retry.stateCorrect === null ? 'taken as the reference' : f.retry.stateCorrect ? 'equal' : `DIFFERS ${JSON.stringify(f.retry.stateDiff)}`}`,
+            );
           }
           for (const [resource, rows] of Object.entries(f.stateDiff.sample)) {
             log(`  ${resource} e.g. ${JSON.stringify(rows[0])}`);

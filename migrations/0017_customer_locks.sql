@@ -6,50 +6,29 @@
 -- other's uncommitted row and both commit with the value missing (seen in the head-to-head
 -- benchmark at concurrency 8: a refund left without its customer).
 --
--- Every writer now takes a transaction-scoped advisory lock on the key the value hangs on
--- (`customer:<env>:<id>`, `payment:<env>:<payment intent>`) before it reads or fills: the second
--- transaction waits for the first to commit, and its next statement sees the first's rows. The
--- webhook projection takes its keys in sorted order as its first statement after the event row
--- (so two events never wait on each other in opposite orders); the triggers take the customer's
--- key again (re-entrant, free when already held), which also covers every other writer (sync,
--- checkout, admin).
+-- The webhook projection therefore takes transaction-scoped advisory locks on the keys the
+-- derived values hang on (`payment:<env>:<payment intent>`, `customer:<env>:<id>`) right after
+-- the event row, before it reads or writes anything else: the second of two such transactions
+-- waits for the first to commit, and its next statements see the first's rows.
+--
+-- One order for everyone, so no two transactions wait on each other: payment keys before
+-- customer keys, then by key. A refund that names no customer locks its payment first and then,
+-- in a second call, the customer recorded on that payment, which still follows the order.
+-- The triggers take no locks: a sync chunk writes hundreds of customers' rows in one
+-- transaction, and a lock per customer there would exhaust the lock table. Rows written by the
+-- sync or the runtime API that lose such a race get their subject on their next write (the
+-- fill_subject trigger runs on every update), e.g. the next repair pass.
 CREATE OR REPLACE FUNCTION paywire.lock_billing_keys(keys text[]) RETURNS void
 LANGUAGE plpgsql
 AS $$
 DECLARE
   k text;
 BEGIN
-  FOR k IN SELECT DISTINCT x FROM unnest(keys) AS x WHERE x IS NOT NULL ORDER BY x LOOP
+  FOR k IN
+    SELECT x FROM (SELECT DISTINCT x FROM unnest(keys) AS x WHERE x IS NOT NULL) d
+     ORDER BY (x NOT LIKE 'payment:%'), x
+  LOOP
     PERFORM pg_advisory_xact_lock(hashtextextended('paywire:' || k, 0));
   END LOOP;
-END
-$$;
---> statement-breakpoint
-CREATE OR REPLACE FUNCTION paywire.fill_subject_from_mapping() RETURNS trigger
-LANGUAGE plpgsql
-AS $$
-BEGIN
-  IF NEW.subject_id IS NULL AND NEW.stripe_customer_id IS NOT NULL THEN
-    PERFORM paywire.lock_billing_keys(ARRAY['customer:' || NEW.environment || ':' || NEW.stripe_customer_id]);
-    SELECT m.subject_type, m.subject_id INTO NEW.subject_type, NEW.subject_id
-      FROM paywire.customer_mappings m
-     WHERE m.environment = NEW.environment AND m.stripe_customer_id = NEW.stripe_customer_id;
-  END IF;
-  RETURN NEW;
-END
-$$;
---> statement-breakpoint
-CREATE OR REPLACE FUNCTION paywire.backfill_subject_from_mapping() RETURNS trigger
-LANGUAGE plpgsql
-AS $$
-BEGIN
-  PERFORM paywire.lock_billing_keys(ARRAY['customer:' || NEW.environment || ':' || NEW.stripe_customer_id]);
-  UPDATE paywire.subscriptions SET subject_type = NEW.subject_type, subject_id = NEW.subject_id
-   WHERE environment = NEW.environment AND stripe_customer_id = NEW.stripe_customer_id AND subject_id IS NULL;
-  UPDATE paywire.payment_history SET subject_type = NEW.subject_type, subject_id = NEW.subject_id
-   WHERE environment = NEW.environment AND stripe_customer_id = NEW.stripe_customer_id AND subject_id IS NULL;
-  UPDATE paywire.checkout_sessions SET subject_type = NEW.subject_type, subject_id = NEW.subject_id
-   WHERE environment = NEW.environment AND stripe_customer_id = NEW.stripe_customer_id AND subject_id IS NULL;
-  RETURN NULL;
 END
 $$;

@@ -62,7 +62,9 @@ export function buildProjection(input: Omit<ProjectionInput, 'object'>): Stateme
 /**
  * The advisory-lock keys of the rows this event's projection derives from another row
  * (migration 0017): its customer (subject from the customer's mapping) and its payment intent
- * (a refund's customer from its payment). Taken, sorted, before the projection writes.
+ * (a refund's customer from its payment). Taken right after the event row, before the
+ * projection reads or writes; paywire.lock_billing_keys takes payment keys before customer keys,
+ * one order for every transaction, so none waits on another in the opposite order.
  */
 export function projectionLockKeys(environment: Environment, event: StripeEventLike): string[] {
   const object = event.data?.object;
@@ -77,7 +79,7 @@ export function projectionLockKeys(environment: Environment, event: StripeEventL
 
 const lockKeys = prepareSql<{ keys: string[] }>('select paywire.lock_billing_keys($1::text[])', ['keys']);
 
-/** One statement taking the advisory locks of these keys in sorted order (none: null). */
+/** One statement taking the advisory locks of these keys (none: null). */
 export function lockStatement(keys: string[]): Statement | null {
   return keys.length > 0 ? lockKeys.bind({ keys: [...new Set(keys)].sort() }) : null;
 }

@@ -2,7 +2,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { PgInsertValue } from 'drizzle-orm/pg-core';
 import { type Environment, paymentHistory } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
-import { placeholder, prepare } from '../../db/prepared';
+import { placeholder, prepare, prepareSql } from '../../db/prepared';
 import { eventKey, rankOf, recencyValues } from './recency';
 import { idOf, listData, metadataOf, num, obj, type StripeObject, str, toDate } from './stripe-object';
 import type { ProjectionInput, Statement } from './types';
@@ -185,6 +185,13 @@ function preparePaymentStatements(db: Db) {
           ),
         ),
     ),
+    /** The advisory lock of the customer recorded on a payment (migration 0017), if any. */
+    lockCustomerOfPayment: prepareSql<{ environment: string; paymentIntentId: string }>(
+      `select paywire.lock_billing_keys(array(select 'customer:' || p.environment || ':' || p.stripe_customer_id
+         from paywire.payment_history p
+        where p.environment = $1 and p.stripe_object_id = $2 and p.stripe_customer_id is not null))`,
+      ['environment', 'paymentIntentId'],
+    ),
     /** charge.refunded onto its payment row (or a lowest-key placeholder row). */
     mergeChargeRefund: prepare(
       db
@@ -226,7 +233,19 @@ export function projectRefund(input: ProjectionInput): Statement[] {
   const key = eventKey(event, rankOf(status, REFUND_RANK));
   const paymentIntentId = idOf(object, 'payment_intent');
   const customer = idOf(object, 'customer');
+  // A refund that names no customer takes its payment's: lock that customer too (after the
+  // payment's key, which the event holds already), so a concurrent mapping of it is seen.
+  const lockCustomer =
+    !customer && paymentIntentId
+      ? [
+          paymentStatements(input.db).lockCustomerOfPayment.bind({
+            environment: input.environment,
+            paymentIntentId,
+          }),
+        ]
+      : [];
   return [
+    ...lockCustomer,
     upsertHistory(input, {
       kind: 'refund',
       stripeObjectId: str(object, 'id')!,

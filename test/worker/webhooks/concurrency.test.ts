@@ -97,6 +97,52 @@ describe(`derived values under concurrent deliveries (${env.TEST_BACKEND})`, () 
     expect(Object.fromEntries(rows.map((r) => [r.stripe_object_id, r.stripe_customer_id]))).toEqual(expected);
   });
 
+  it('payment, refund without customer and the customer’s mapping, all racing: no deadlock, customer and subject on every row', async () => {
+    const triples = Array.from({ length: PAIRS }, (_, i) => {
+      const subject = `org_${uniqueId('o')}_${i}`;
+      const customer = objects.customer({
+        metadata: { paywire_subject_type: 'org', paywire_subject_id: subject },
+        created: t,
+      });
+      const pi = objects.paymentIntent({
+        customer: customer.id,
+        amount: 5000,
+        currency: 'usd',
+        status: 'succeeded',
+        created: t,
+      });
+      const refund = objects.refund({
+        payment_intent: pi.id,
+        charge: 'ch_x',
+        customer: null,
+        amount: 1000,
+        currency: 'usd',
+        status: 'succeeded',
+        created: t,
+      });
+      return { subject, customer, pi, refund };
+    });
+    const deliveries = triples.flatMap(({ customer, pi, refund }) => [
+      event('refund.created', refund, { created: t }),
+      event('payment_intent.succeeded', pi, { created: t }),
+      event('customer.created', customer, { created: t }),
+    ]);
+    const results = await Promise.all(deliveries.map((e) => postEvent(env, e)));
+    expect(results.map((r) => r.status)).toEqual(Array(deliveries.length).fill(200));
+    const rows =
+      await sql`select stripe_object_id, stripe_customer_id, subject_id from paywire.payment_history
+      where stripe_object_id = any(${triples.flatMap((x) => [x.pi.id as string, x.refund.id as string])})`;
+    const expected = Object.fromEntries(
+      triples.flatMap((x) => [
+        [x.pi.id as string, `${x.customer.id}/${x.subject}`],
+        [x.refund.id as string, `${x.customer.id}/${x.subject}`],
+      ]),
+    );
+    expect(
+      Object.fromEntries(rows.map((r) => [r.stripe_object_id, `${r.stripe_customer_id}/${r.subject_id}`])),
+    ).toEqual(expected);
+  });
+
   it('a subscription racing its customer’s mapping gets the subject', async () => {
     const pairs = Array.from({ length: PAIRS }, (_, i) => {
       const subject = `team_${uniqueId('t')}_${i}`;

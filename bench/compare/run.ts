@@ -54,7 +54,7 @@ function config(): Config {
   };
 }
 
-/** The commit, and the uncommitted files under src/ and dev/neon/ (taken before the build). */
+/** The commit, and the uncommitted files under src/, dev/neon/, migrations/ (taken before the build). */
 function sourceVersion(): { head: string; dirty: string[] } | null {
   try {
     const root = join(here, '..', '..');
@@ -62,7 +62,7 @@ function sourceVersion(): { head: string; dirty: string[] } | null {
       cwd: root,
       encoding: 'utf8',
     }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'dev/neon'], {
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'dev/neon', 'migrations'], {
       cwd: root,
       encoding: 'utf8',
     });

@@ -114,7 +114,13 @@ export const webhookEvents = paywire.table(
     // The events list orders by (received_at, id) desc: the id makes each index serve the
     // whole ORDER BY, so a page is an index scan with no sort.
     index('webhook_events_env_received_idx').on(t.environment, t.receivedAt, t.id),
-    index('webhook_events_env_status_idx').on(t.environment, t.processingStatus, t.receivedAt, t.id),
+    // Partial: almost every event ends processed, and the status filters that matter (failed,
+    // pending, ignored; retry-failed, the status counts) are the other rows. `?status=processed`
+    // walks webhook_events_env_received_idx with a filter (still no sort). Saves a B-tree insert
+    // and ~100 bytes of WAL per event (migration 0018).
+    index('webhook_events_env_status_idx')
+      .on(t.environment, t.processingStatus, t.receivedAt, t.id)
+      .where(sql`${t.processingStatus} <> 'processed'`),
     index('webhook_events_env_type_idx').on(t.environment, t.type, t.receivedAt, t.id),
     check('webhook_events_body_check', sql`${t.payload} is not null or ${t.rawBody} is not null`),
     check(

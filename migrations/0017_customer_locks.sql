@@ -11,6 +11,10 @@
 -- the event row, before it reads or writes anything else: the second of two such transactions
 -- waits for the first to commit, and its next statements see the first's rows.
 --
+-- A lock is `pg_advisory_xact_lock(paywire.billing_lock_key(key))` (a plain SQL function, inlined:
+-- no PL/pgSQL on the hot path). The webhook projection sends its keys in order as one array and
+-- locks them with `unnest`, which yields them in array order.
+--
 -- One order for everyone, so no two transactions wait on each other: payment keys before
 -- customer keys, then by key. A refund that names no customer locks its payment first and then,
 -- in a second call, the customer recorded on that payment, which still follows the order.
@@ -18,17 +22,6 @@
 -- transaction, and a lock per customer there would exhaust the lock table. Rows written by the
 -- sync or the runtime API that lose such a race get their subject on their next write (the
 -- fill_subject trigger runs on every update), e.g. the next repair pass.
-CREATE OR REPLACE FUNCTION paywire.lock_billing_keys(keys text[]) RETURNS void
-LANGUAGE plpgsql
-AS $$
-DECLARE
-  k text;
-BEGIN
-  FOR k IN
-    SELECT x FROM (SELECT DISTINCT x FROM unnest(keys) AS x WHERE x IS NOT NULL) d
-     ORDER BY (x NOT LIKE 'payment:%'), x
-  LOOP
-    PERFORM pg_advisory_xact_lock(hashtextextended('paywire:' || k, 0));
-  END LOOP;
-END
-$$;
+CREATE OR REPLACE FUNCTION paywire.billing_lock_key(k text) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT hashtextextended('paywire:' || k, 0) $$;

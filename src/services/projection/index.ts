@@ -5,6 +5,7 @@ import { projectCheckoutSession } from './checkout';
 import { projectCustomer } from './customers';
 import { projectChargeRefunded, projectInvoice, projectPaymentIntent, projectRefund } from './payments';
 import { idOf, type StripeEventLike } from './stripe-object';
+import { subjectFromMetadata } from './subjects';
 import { projectSubscription } from './subscriptions';
 import type { ProjectionInput, Projector, Statement } from './types';
 
@@ -63,25 +64,40 @@ export function buildProjection(input: Omit<ProjectionInput, 'object'>): Stateme
  * The advisory-lock keys of the rows this event's projection derives from another row
  * (migration 0017): its customer (subject from the customer's mapping) and its payment intent
  * (a refund's customer from its payment). Taken right after the event row, before the
- * projection reads or writes; paywire.lock_billing_keys takes payment keys before customer keys,
- * one order for every transaction, so none waits on another in the opposite order.
+ * projection reads or writes, in lockOrder (payment keys before customer keys), one order for
+ * every transaction, so none waits on another in the opposite order.
  */
 export function projectionLockKeys(environment: Environment, event: StripeEventLike): string[] {
   const object = event.data?.object;
   if (!object || typeof object !== 'object') return [];
   const keys: string[] = [];
-  const customer = object.object === 'customer' ? object.id : idOf(object, 'customer');
-  if (typeof customer === 'string') keys.push(`customer:${environment}:${customer}`);
   const payment = object.object === 'payment_intent' ? object.id : idOf(object, 'payment_intent');
   if (typeof payment === 'string') keys.push(`payment:${environment}:${payment}`);
+  // A customer event touches other rows' subjects only when it maps the customer to one.
+  const customer =
+    object.object === 'customer'
+      ? subjectFromMetadata(object)
+        ? object.id
+        : null
+      : idOf(object, 'customer');
+  if (typeof customer === 'string') keys.push(`customer:${environment}:${customer}`);
   return keys;
 }
 
-const lockKeys = prepareSql<{ keys: string[] }>('select paywire.lock_billing_keys($1::text[])', ['keys']);
+/** Payment keys before customer keys, then by key: the one order every transaction takes them in. */
+export function lockOrder(keys: string[]): string[] {
+  const rank = (k: string) => (k.startsWith('payment:') ? 0 : 1);
+  return [...new Set(keys)].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
 
-/** One statement taking the advisory locks of these keys (none: null). */
+const lockKeys = prepareSql<{ keys: string[] }>(
+  'select pg_advisory_xact_lock(paywire.billing_lock_key(k)) from unnest($1::text[]) as k',
+  ['keys'],
+);
+
+/** One statement taking the advisory locks of these keys in lockOrder (none: null). */
 export function lockStatement(keys: string[]): Statement | null {
-  return keys.length > 0 ? lockKeys.bind({ keys: [...new Set(keys)].sort() }) : null;
+  return keys.length > 0 ? lockKeys.bind({ keys: lockOrder(keys) }) : null;
 }
 
 export type { StripeEventLike };

@@ -187,9 +187,9 @@ function preparePaymentStatements(db: Db) {
     ),
     /** The advisory lock of the customer recorded on a payment (migration 0017), if any. */
     lockCustomerOfPayment: prepareSql<{ environment: string; paymentIntentId: string }>(
-      `select paywire.lock_billing_keys(array(select 'customer:' || p.environment || ':' || p.stripe_customer_id
+      `select pg_advisory_xact_lock(paywire.billing_lock_key('customer:' || p.environment || ':' || p.stripe_customer_id))
          from paywire.payment_history p
-        where p.environment = $1 and p.stripe_object_id = $2 and p.stripe_customer_id is not null))`,
+        where p.environment = $1 and p.stripe_object_id = $2 and p.stripe_customer_id is not null`,
       ['environment', 'paymentIntentId'],
     ),
     /** charge.refunded onto its payment row (or a lowest-key placeholder row). */

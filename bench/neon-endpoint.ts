@@ -32,9 +32,9 @@ import pg from 'pg';
 import Stripe from 'stripe';
 import type { RecordedRequest } from '../dev/neon/index.ts';
 import { startLocalStack } from '../dev/stack.ts';
-import { catalogLifecycle, paymentLifecycle, subscriptionLifecycle } from '../test/shared/lifecycles.ts';
 import type { TestEvent } from '../test/shared/stripe-events.ts';
 import { writeBenchResults } from './results.ts';
+import { history } from './webhooks.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -68,27 +68,6 @@ async function createBenchDatabase(): Promise<{ name: string; url: string; drop:
     url: url.toString(),
     drop: () => withAdmin(async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))),
   };
-}
-
-function history(target: number): TestEvent[] {
-  const events: TestEvent[] = [];
-  for (let i = 0; events.length < target; i++) {
-    if (i % 3 === 0) {
-      events.push(
-        ...subscriptionLifecycle({
-          renewals: 2,
-          pastDueThenRecover: i % 2 === 0,
-          cancel: 'at_period_end',
-          trialDays: 0,
-        }),
-      );
-    } else if (i % 3 === 1) {
-      events.push(...paymentLifecycle({ amount: 5000, refunds: [1000, 4000] }));
-    } else {
-      events.push(...catalogLifecycle({ edits: 3, archivePrice: true, deleteProduct: false }));
-    }
-  }
-  return events.slice(0, target);
 }
 
 async function postEvent(workerUrl: string, event: TestEvent): Promise<void> {
@@ -227,14 +206,15 @@ function postgresCpu(pids: number[]): Map<number, number> {
   return m;
 }
 
-interface Job {
+export interface Job {
   method: 'GET' | 'POST';
   path: string;
   headers: Record<string, string>;
   body?: string;
 }
 
-function send(agent: Agent, base: URL, job: Job): Promise<number> {
+/** One request on a keep-alive agent; resolves with the status once the body is read. */
+export function send(agent: Agent, base: URL, job: Job): Promise<number> {
   return new Promise((done, reject) => {
     const req = request(
       new URL(job.path, base),

@@ -21,9 +21,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
+import { send } from './neon-endpoint.ts';
 import { writeBenchResults } from './results.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -81,30 +82,6 @@ function jobs(total: number): Array<{ headers: Record<string, string>; body: str
   return out.slice(0, total);
 }
 
-function send(agent: Agent, url: URL, job: { headers: Record<string, string>; body: string }) {
-  return new Promise<number>((done, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          ...job.headers,
-          'content-type': 'text/plain;charset=UTF-8',
-          'content-length': Buffer.byteLength(job.body),
-        },
-      },
-      (res) => {
-        res.on('data', () => {});
-        res.on('end', () => done(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(job.body);
-  });
-}
-
 async function replay(url: URL, list: ReturnType<typeof jobs>, concurrency: number) {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   let next = 0;
@@ -112,7 +89,10 @@ async function replay(url: URL, list: ReturnType<typeof jobs>, concurrency: numb
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < list.length) if ((await send(agent, url, list[next++]!)) !== 200) failed++;
+      while (next < list.length) {
+        const job = list[next++]!;
+        if ((await send(agent, url, { method: 'POST', path: url.pathname, ...job })) !== 200) failed++;
+      }
     }),
   );
   agent.destroy();

@@ -7,4 +7,5 @@ await runWebhookBench();
 await runSyncBench();
 await runCheckoutBench();
 await (await import('./webhook-cpu.ts')).runWebhookCpuBench();
+await (await import('./neon-endpoint.ts')).runNeonEndpointBench();
 await (await import('./compare/run.ts')).runCompareBench();

@@ -22,7 +22,8 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 600);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const SECRET = 'whsec_paywire_bench_0123456789abcdefghijklmnop';
 
-function history(target: number): TestEvent[] {
+/** Subscription, payment/refund and catalog histories, interleaved, cut to `target` events. */
+export function history(target: number): TestEvent[] {
   const events: TestEvent[] = [];
   for (let i = 0; events.length < target; i++) {
     if (i % 3 === 0) {

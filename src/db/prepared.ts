@@ -114,6 +114,18 @@ export function prepareSql<V extends Record<string, unknown>>(
   );
 }
 
+/**
+ * A module's prepared statements, built on first use (building needs a drizzle instance; the SQL
+ * does not depend on which) and kept for the isolate.
+ */
+export function preparedOnce<T, D>(build: (db: D) => T): (db: D) => T {
+  let built: T | undefined;
+  return (db) => {
+    if (built === undefined) built = build(db);
+    return built;
+  };
+}
+
 /** `sql.placeholder`, re-exported so statement modules import one thing. */
 export const placeholder = sql.placeholder;
 

@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { customerMappings, customers, type Environment } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
-import { placeholder, prepare } from '../../db/prepared';
+import { placeholder, prepare, preparedOnce } from '../../db/prepared';
 import { eventKey, type RecencyKey, recencyValues, TYPE_RANK_DELETED } from './recency';
 import { metadataOf, num, type StripeObject, str } from './stripe-object';
 import { type Subject, subjectFromMetadata } from './subjects';
@@ -75,14 +75,8 @@ export function mapCustomer(
   return [insert.bind(values), upgrade.bind(values)];
 }
 
-let prepared: ReturnType<typeof prepareMappingStatements> | undefined;
-function mappingStatements(db: Db) {
-  prepared ??= prepareMappingStatements(db);
-  return prepared;
-}
-
 /** mapCustomer's two statements, prepared once per isolate (db/prepared.ts). */
-function prepareMappingStatements(db: Db) {
+const mappingStatements = preparedOnce((db: Db) => {
   const p = placeholder;
   return {
     insert: prepare(
@@ -112,4 +106,4 @@ function prepareMappingStatements(db: Db) {
         ),
     ),
   };
-}
+});

@@ -2,7 +2,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { PgInsertValue } from 'drizzle-orm/pg-core';
 import { type Environment, paymentHistory } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
-import { placeholder, prepare, prepareSql } from '../../db/prepared';
+import { placeholder, prepare, preparedOnce, prepareSql } from '../../db/prepared';
 import { eventKey, rankOf, recencyValues } from './recency';
 import { idOf, listData, metadataOf, num, obj, type StripeObject, str, toDate } from './stripe-object';
 import type { ProjectionInput, Statement } from './types';
@@ -161,14 +161,8 @@ export function projectChargeRefunded(input: ProjectionInput): Statement[] {
   ];
 }
 
-let prepared: ReturnType<typeof preparePaymentStatements> | undefined;
-function paymentStatements(db: Db) {
-  prepared ??= preparePaymentStatements(db);
-  return prepared;
-}
-
 /** The hand-written statements of this module, prepared once per isolate (db/prepared.ts). */
-function preparePaymentStatements(db: Db) {
+const paymentStatements = preparedOnce((db: Db) => {
   const p = placeholder;
   return {
     /** Refunds that arrived before their payment, without a customer, get the payment's. */
@@ -224,7 +218,7 @@ function preparePaymentStatements(db: Db) {
         }),
     ),
   };
-}
+});
 
 /** refund.created|updated|failed: one row per refund, linked to its payment. */
 export function projectRefund(input: ProjectionInput): Statement[] {

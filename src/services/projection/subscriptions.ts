@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { type Environment, subscriptionItems, subscriptions } from '../../../drizzle/schema';
-import { type PreparedStatement, placeholder, prepare } from '../../db/prepared';
+import type { Db } from '../../db/client';
+import { placeholder, prepare, preparedOnce } from '../../db/prepared';
 import { mapCustomer } from './customers';
 import { boundKeyNewerThanRow, eventKey, type RecencyKey, rankOf, recencyValues } from './recency';
 import {
@@ -195,7 +196,18 @@ function upsertItem(
  */
 function tombstoneRemovedItems({ db, environment, event }: ProjectionInput, s: SubscriptionFacts): Statement {
   const present = s.items.map((i) => str(i, 'id')).filter((id): id is string => id != null);
-  tombstoneItems ??= prepare(
+  return tombstoneItems(db).bind({
+    environment,
+    subscriptionId: s.stripeSubscriptionId,
+    present,
+    deletedAt: new Date(event.created * 1000),
+    ...s.key,
+  });
+}
+
+/** tombstoneRemovedItems' statement, prepared once per isolate (db/prepared.ts). */
+const tombstoneItems = preparedOnce((db: Db) =>
+  prepare(
     db
       .update(subscriptionItems)
       .set({
@@ -213,15 +225,5 @@ function tombstoneRemovedItems({ db, environment, event }: ProjectionInput, s: S
           boundKeyNewerThanRow(subscriptionItems),
         ),
       ),
-  );
-  return tombstoneItems.bind({
-    environment,
-    subscriptionId: s.stripeSubscriptionId,
-    present,
-    deletedAt: new Date(event.created * 1000),
-    ...s.key,
-  });
-}
-
-/** tombstoneRemovedItems' statement, prepared once per isolate (db/prepared.ts). */
-let tombstoneItems: PreparedStatement | undefined;
+  ),
+);

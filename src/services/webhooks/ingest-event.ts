@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { type Environment, webhookEvents } from '../../../drizzle/schema';
+import type { Db } from '../../db/client';
 import { dbCall, isDbUnreachable, sqlState, toDbError } from '../../db/errors';
-import { JsonText, type PreparedStatement, placeholder, prepare } from '../../db/prepared';
+import { JsonText, type PreparedStatement, placeholder, prepare, preparedOnce } from '../../db/prepared';
 import { AppError } from '../../errors';
 import { redact } from '../../redact';
 import type { ServiceContext } from '../context';
@@ -71,7 +72,7 @@ export async function ingestEvent(
   }
 
   if (projection === null) {
-    const record = eventStatements(ctx).recordIgnored.bind(eventValues(stored));
+    const record = eventStatements(ctx.db).recordIgnored.bind(eventValues(stored));
     const [rows] = await dbCall('record ignored event', () => db.batch([record, ...alongside]));
     return { status: rows.length > 0 ? 'ignored' : 'duplicate', eventId: event.id, type: event.type };
   }
@@ -116,7 +117,7 @@ export function ingestStatements(
       statements: [markProcessed(ctx, base), ...projection],
       lockKeys: projectionLockKeys(environment, event),
     };
-  const markIgnored = eventStatements(ctx).markIgnored.bind(eventValues(base));
+  const markIgnored = eventStatements(ctx.db).markIgnored.bind(eventValues(base));
   return { kind: 'ignored', statements: [markIgnored], lockKeys: [] };
 }
 
@@ -168,7 +169,7 @@ function eventRow(environment: Environment, event: StripeEventLike, source: Even
 }
 
 function markProcessed(ctx: ServiceContext, base: EventRowInsert) {
-  return eventStatements(ctx).markProcessed.bind(eventValues(base));
+  return eventStatements(ctx.db).markProcessed.bind(eventValues(base));
 }
 
 type EventValues = Record<string, unknown>;
@@ -199,18 +200,14 @@ interface EventStatements {
   recordIgnored: PreparedStatement<EventValues>;
 }
 
-let prepared: EventStatements | undefined;
-
 /** The event-row statements of the hot path, prepared once per isolate (db/prepared.ts). */
-function eventStatements(ctx: ServiceContext): EventStatements {
-  if (prepared) return prepared;
-  const { db } = ctx;
+const eventStatements = preparedOnce((db: Db): EventStatements => {
   const slots = Object.fromEntries(
     Object.keys(eventValues({} as EventRowInsert)).map((name) => [name, placeholder(name)]),
   ) as unknown as EventRowInsert;
   const conflict = [webhookEvents.environment, webhookEvents.stripeEventId];
   const returning = { id: webhookEvents.id };
-  prepared = {
+  return {
     markProcessed: prepare(
       db
         .insert(webhookEvents)
@@ -252,8 +249,7 @@ function eventStatements(ctx: ServiceContext): EventStatements {
         .returning(returning),
     ),
   };
-  return prepared;
-}
+});
 
 async function recordFailure(ctx: ServiceContext, base: EventRowInsert, err: unknown): Promise<string> {
   const message = redact(describe(err)).slice(0, 2000);

@@ -9,11 +9,7 @@ import type { AppEnv } from './context';
  * database as a 500. Every text field of a request schema is `SafeText`; instants are
  * `Instant` (inside Postgres's timestamptz range, which starts at 4713 BC and has no year 0).
  */
-export const SafeText = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine(isStorableText, { message: 'must not contain NUL or unpaired surrogate characters' });
+export { SafeText } from '../db/storable';
 
 const EARLIEST = Date.UTC(1900, 0, 1);
 const LATEST = Date.UTC(9999, 11, 31);

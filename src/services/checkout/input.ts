@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { SafeText } from '../../http/input';
+import { SafeText } from '../../db/storable';
 import { SUBJECT_TYPE_PATTERN } from '../projection/subjects';
 
 /** Metadata keys Paywire writes on Stripe objects; an app's own keys may not use the prefix. */

@@ -4,8 +4,8 @@ import { connections, type Environment, portalSessions } from '../../../drizzle/
 import { batchAsCallerThenOwner, type CallerClaims } from '../../db/as-caller';
 import type { Db } from '../../db/client';
 import { dbCall } from '../../db/errors';
+import { SafeText } from '../../db/storable';
 import { AppError } from '../../errors';
-import { SafeText } from '../../http/input';
 import { createStripeClient } from '../../stripe/client';
 import { SubjectInput } from '../checkout/input';
 import { runtimeStripeCall, runtimeStripeError } from '../checkout/stripe-outcome';

@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../dev/stack';
+import type { LocalStack } from '../../../dev/stack';
+import { startQuietStack } from '../local-stack';
 import { buildCliOnce, runCli } from './support';
 
 let stack: LocalStack;
@@ -18,20 +19,7 @@ let testKey: string;
 
 beforeAll(async () => {
   pgliteDir = mkdtempSync(join(tmpdir(), 'paywire-cli-sync-'));
-  const logs: string[] = [];
-  [stack] = await Promise.all([
-    startLocalStack({
-      workerPort: 0,
-      stripePort: 0,
-      neonPort: 0,
-      pgliteDir,
-      logLevel: 'warn',
-      log: (l) => logs.push(l),
-    }).catch((err: Error) => {
-      throw new Error(`${err.message}\n${logs.slice(-40).join('\n')}`);
-    }),
-    buildCliOnce(),
-  ]);
+  [stack] = await Promise.all([startQuietStack(pgliteDir), buildCliOnce()]);
   env = { PAYWIRE_URL: stack.workerUrl, PAYWIRE_ADMIN_KEY: stack.adminKey };
   testKey = stack.stripeAccounts[0]!.testSecretKey;
   const seed = await fetch(`${stack.stripeUrl}/_emulator/seed`, {

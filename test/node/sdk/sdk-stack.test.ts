@@ -13,7 +13,8 @@ import { neon, neonConfig } from '@neondatabase/serverless';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSdk, ROOT } from '../../../dev/build-sdk';
-import { DEV_SECRETS, type LocalStack, startLocalStack } from '../../../dev/stack';
+import { DEV_SECRETS, type LocalStack } from '../../../dev/stack';
+import { startQuietStack } from '../local-stack';
 
 type Sdk = typeof import('../../../src/sdk');
 
@@ -27,20 +28,7 @@ beforeAll(async () => {
   pgliteDir = mkdtempSync(join(tmpdir(), 'paywire-sdk-pglite-'));
   // Inside the repository (.tmp-* is ignored) so the bundle resolves openapi-fetch like an install.
   outdir = join(ROOT, `.tmp-sdk-${process.pid}-${Date.now().toString(36)}`);
-  const logs: string[] = [];
-  [stack] = await Promise.all([
-    startLocalStack({
-      workerPort: 0,
-      stripePort: 0,
-      neonPort: 0,
-      pgliteDir,
-      logLevel: 'warn',
-      log: (l) => logs.push(l),
-    }).catch((err: Error) => {
-      throw new Error(`${err.message}\n${logs.slice(-40).join('\n')}`);
-    }),
-    buildSdk(outdir),
-  ]);
+  [stack] = await Promise.all([startQuietStack(pgliteDir), buildSdk(outdir)]);
   sdk = (await import(pathToFileURL(join(outdir, 'index.js')).href)) as Sdk;
   testKey = stack.stripeAccounts[0]!.testSecretKey;
 }, 120_000);

@@ -64,25 +64,31 @@ describe(`derived values under concurrent deliveries (${env.TEST_BACKEND})`, () 
   const PAIRS = 40;
   const t = 1_790_100_000;
 
+  /** A succeeded payment of `customer` and a refund of it that names no customer. */
+  function paymentWithRefund(customer: string) {
+    const pi = objects.paymentIntent({
+      customer,
+      amount: 5000,
+      currency: 'usd',
+      status: 'succeeded',
+      created: t,
+    });
+    const refund = objects.refund({
+      payment_intent: pi.id,
+      charge: 'ch_x',
+      customer: null,
+      amount: 1000,
+      currency: 'usd',
+      status: 'succeeded',
+      created: t,
+    });
+    return { pi, refund };
+  }
+
   it('a refund racing its payment gets the payment’s customer', async () => {
     const pairs = Array.from({ length: PAIRS }, () => {
       const customer = objects.customer().id as string;
-      const pi = objects.paymentIntent({
-        customer,
-        amount: 5000,
-        currency: 'usd',
-        status: 'succeeded',
-        created: t,
-      });
-      const refund = objects.refund({
-        payment_intent: pi.id,
-        charge: 'ch_x',
-        customer: null,
-        amount: 1000,
-        currency: 'usd',
-        status: 'succeeded',
-        created: t,
-      });
+      const { pi, refund } = paymentWithRefund(customer);
       return { customer, pi, refund };
     });
     const deliveries = pairs.flatMap(({ pi, refund }) => [
@@ -104,22 +110,7 @@ describe(`derived values under concurrent deliveries (${env.TEST_BACKEND})`, () 
         metadata: { paywire_subject_type: 'org', paywire_subject_id: subject },
         created: t,
       });
-      const pi = objects.paymentIntent({
-        customer: customer.id,
-        amount: 5000,
-        currency: 'usd',
-        status: 'succeeded',
-        created: t,
-      });
-      const refund = objects.refund({
-        payment_intent: pi.id,
-        charge: 'ch_x',
-        customer: null,
-        amount: 1000,
-        currency: 'usd',
-        status: 'succeeded',
-        created: t,
-      });
+      const { pi, refund } = paymentWithRefund(customer.id as string);
       return { subject, customer, pi, refund };
     });
     const deliveries = triples.flatMap(({ customer, pi, refund }) => [

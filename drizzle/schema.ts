@@ -549,21 +549,36 @@ export const paymentHistory = paywire.table(
 // ---------------------------------------------------------------------------------------------
 // Fulfillment hand-off
 
-/** Messages for the app's consumers (emails, provisioning), written by fulfillment triggers. */
+/**
+ * One message per business fact (payment succeeded, subscription started…), appended by
+ * Paywire's triggers in the same transaction as the projection change that is the fact (issue
+ * #12, docs/fulfillment.md). `dedupe_key` names the fact, so a duplicate or replayed event adds
+ * nothing. Delivered to the app's endpoints (hook_deliveries, through a Cloudflare Queue) and
+ * readable by polling (GET /admin/v1/:env/outbox?after=, acknowledged into `processed_at`).
+ */
 export const outbox = paywire.table(
   'outbox',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     environment: environmentColumn(),
+    /** e.g. payment.succeeded, subscription.started, alert.raised */
     topic: text('topic').notNull(),
+    /** subscription | payment | checkout_session | invoice | alert */
     aggregateType: text('aggregate_type'),
+    /** the Stripe id (or alert id) the fact is about */
     aggregateId: text('aggregate_id'),
     /** de-duplicates messages produced twice for the same fact */
     dedupeKey: text('dedupe_key'),
+    /** the billing subject, when known: messages of one subject are delivered in id order */
+    subjectType: text('subject_type'),
+    subjectId: text('subject_id'),
+    /** the Stripe event whose projection produced the fact (null for sync/alerts) */
+    stripeEventId: text('stripe_event_id'),
     payload: jsonb('payload').notNull().default({}),
     availableAt: tz('available_at').notNull().defaultNow(),
     attempts: integer('attempts').notNull().default(0),
     lockedUntil: tz('locked_until'),
+    /** pull consumers: set by the ack (POST /admin/v1/:env/outbox/ack) */
     processedAt: tz('processed_at'),
     lastError: text('last_error'),
     ...timestamps(),
@@ -572,7 +587,158 @@ export const outbox = paywire.table(
     envCheck('outbox', t.environment),
     uniqueIndex('outbox_env_dedupe_uq').on(t.environment, t.dedupeKey),
     index('outbox_pending_idx').on(t.environment, t.processedAt, t.availableAt),
+    // pull API: ?after=<id> within an environment
+    index('outbox_env_id_idx').on(t.environment, t.id),
   ],
+);
+
+/** The app's endpoints that receive outbox messages (`paywire hooks add <url> --events …`). */
+export const hookEndpoints = paywire.table(
+  'hook_endpoints',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    environment: environmentColumn(),
+    url: text('url').notNull(),
+    /** topics it receives; ['*'] = all */
+    events: text('events').array().notNull(),
+    description: text('description'),
+    /** AES-GCM ciphertext of the signing secret (whsec_…), like the Stripe keys; never returned after creation */
+    secretCiphertext: text('secret_ciphertext').notNull(),
+    secretMasked: text('secret_masked').notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    ...timestamps(),
+  },
+  (t) => [envCheck('hook_endpoints', t.environment), index('hook_endpoints_env_idx').on(t.environment)],
+);
+
+/**
+ * One row per (endpoint, outbox message): written with the message (fan-out trigger), so a
+ * message is never lost between the commit and the Queue. pending → delivered | dead.
+ */
+export const hookDeliveries = paywire.table(
+  'hook_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    environment: environmentColumn(),
+    endpointId: uuid('endpoint_id').notNull(),
+    outboxId: bigint('outbox_id', { mode: 'number' }).notNull(),
+    /** subject_type:subject_id (or aggregate) of the message: delivered in outbox id order per key */
+    orderingKey: text('ordering_key').notNull(),
+    /** pending | delivered | dead */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: tz('next_attempt_at').notNull().defaultNow(),
+    /** when it was last handed to the Queue (the cron re-enqueues pending ones left too long) */
+    enqueuedAt: tz('enqueued_at'),
+    lastAttemptAt: tz('last_attempt_at'),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    deliveredAt: tz('delivered_at'),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('hook_deliveries', t.environment),
+    uniqueIndex('hook_deliveries_endpoint_outbox_uq').on(t.endpointId, t.outboxId),
+    index('hook_deliveries_order_idx').on(t.endpointId, t.orderingKey, t.outboxId),
+    index('hook_deliveries_env_status_idx').on(t.environment, t.status, t.nextAttemptAt),
+    check('hook_deliveries_status_check', sql`${t.status} in ('pending', 'delivered', 'dead')`),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Billing audit and alerts
+
+/** Every projection change of a subscription's or payment's status (written by triggers). */
+export const billingAudit = paywire.table(
+  'billing_audit',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    environment: environmentColumn(),
+    /** subscription | payment */
+    entity: text('entity').notNull(),
+    stripeObjectId: text('stripe_object_id').notNull(),
+    /** payment_history.kind for payments */
+    kind: text('kind'),
+    subjectType: text('subject_type'),
+    subjectId: text('subject_id'),
+    oldStatus: text('old_status'),
+    newStatus: text('new_status').notNull(),
+    stripeEventId: text('stripe_event_id'),
+    details: jsonb('details').notNull().default({}),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('billing_audit', t.environment),
+    index('billing_audit_env_created_idx').on(t.environment, t.createdAt, t.id),
+    index('billing_audit_subject_idx').on(t.environment, t.subjectType, t.subjectId, t.id),
+    index('billing_audit_object_idx').on(t.environment, t.stripeObjectId),
+  ],
+);
+
+/** Open (resolved_at null) and past alerts: payment failures in a row, webhook failures, backlog. */
+export const alerts = paywire.table(
+  'alerts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    environment: environmentColumn(),
+    /** payment_failures | webhook_failures | webhook_backlog */
+    kind: text('kind').notNull(),
+    subjectType: text('subject_type'),
+    subjectId: text('subject_id'),
+    /** one open alert per fact: e.g. payment_failures:team:acme */
+    dedupeKey: text('dedupe_key').notNull(),
+    message: text('message').notNull(),
+    details: jsonb('details').notNull().default({}),
+    openedAt: tz('opened_at').notNull().defaultNow(),
+    resolvedAt: tz('resolved_at'),
+    ...timestamps(),
+  },
+  (t) => [
+    envCheck('alerts', t.environment),
+    // at most one OPEN alert per fact
+    uniqueIndex('alerts_env_open_uq')
+      .on(t.environment, t.dedupeKey)
+      .where(sql`${t.resolvedAt} is null`),
+    index('alerts_env_opened_idx').on(t.environment, t.openedAt, t.id),
+  ],
+);
+
+/** Alert thresholds per environment (a missing row = the defaults). */
+export const alertSettings = paywire.table(
+  'alert_settings',
+  {
+    environment: environmentColumn().primaryKey(),
+    /** failed payments in a row for one subject */
+    paymentFailures: integer('payment_failures').notNull().default(3),
+    /** webhook events in `failed` */
+    webhookFailures: integer('webhook_failures').notNull().default(10),
+    /** webhook events still pending after backlog_minutes */
+    webhookBacklog: integer('webhook_backlog').notNull().default(100),
+    backlogMinutes: integer('backlog_minutes').notNull().default(15),
+    ...timestamps(),
+  },
+  (t) => [envCheck('alert_settings', t.environment)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Recipes
+
+/**
+ * Fulfillment recipes installed into the app's schemas (`paywire recipes install`). Recipes span
+ * both environments (their tables carry `environment`), so this table alone, with
+ * subject_members, has no `environment` column.
+ */
+export const recipeInstalls = paywire.table(
+  'recipe_installs',
+  {
+    name: text('name').notNull(),
+    schemaName: text('schema_name').notNull(),
+    /** sha-256 of the SQL that was applied */
+    checksum: text('checksum').notNull(),
+    installedAt: tz('installed_at').notNull().defaultNow(),
+    ...timestamps(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.schemaName] })],
 );
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+CREATE INDEX "outbox_env_event_idx" ON "paywire"."outbox" USING btree ("environment","stripe_event_id") WHERE "paywire"."outbox"."stripe_event_id" is not null;

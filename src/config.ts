@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseKeyringSpec } from './crypto/secret-box';
 import { AppError } from './errors';
+import type { OutboxQueue } from './services/outbox/queue';
 
 /**
  * The Worker's configuration: vars from wrangler.toml and secrets (`wrangler secret put`, or
@@ -84,6 +85,9 @@ type RequiredVariable = 'DATABASE_URL' | 'ADMIN_API_KEY' | 'PAYWIRE_ENCRYPTION_K
 /** What the runtime hands the Worker: every value is a string; the optional ones may be absent. */
 export type Bindings = { [K in RequiredVariable]: string } & {
   [K in Exclude<keyof Config, RequiredVariable>]?: string;
+} & {
+  /** wrangler.toml [[queues.producers]]: pushes outbox deliveries; absent = pull-only deployment */
+  OUTBOX_QUEUE?: OutboxQueue;
 };
 
 const parsed = new WeakMap<object, Config>();

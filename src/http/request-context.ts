@@ -32,6 +32,7 @@ export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
         clock: systemClock,
         requestId,
         defer: (work) => c.executionCtx.waitUntil(work),
+        outboxQueue: c.env?.OUTBOX_QUEUE,
       }),
     );
   }

@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import { createDb, type Db } from '../db/client';
 import type { Logger } from '../logger';
 import { createStripeClient } from '../stripe/client';
+import type { OutboxQueue } from './outbox/queue';
 import { type ActiveConnection, decryptSecretKey, requireConnection } from './connections/repository';
 
 /** Who is acting: recorded in the audit log, and (for users) the identity RLS checks. */
@@ -39,6 +40,8 @@ export interface ServiceContext {
   requestId: string;
   /** runs work after the response (ctx.waitUntil); inline where there is no response to wait for */
   defer(work: Promise<unknown>): void;
+  /** the paywire-outbox Queue (wrangler.toml); absent in a pull-only deployment */
+  outboxQueue?: OutboxQueue;
 }
 
 export function createServiceContext(init: {
@@ -48,6 +51,7 @@ export function createServiceContext(init: {
   requestId: string;
   actor?: Actor;
   defer?: (work: Promise<unknown>) => void;
+  outboxQueue?: OutboxQueue;
 }): ServiceContext {
   const { env } = init;
   const db = createDb(env);
@@ -66,5 +70,6 @@ export function createServiceContext(init: {
     actor: init.actor ?? ANONYMOUS,
     requestId: init.requestId,
     defer: init.defer ?? ((work) => void work.catch(() => {})),
+    ...(init.outboxQueue ? { outboxQueue: init.outboxQueue } : {}),
   };
 }

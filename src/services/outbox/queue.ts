@@ -1,0 +1,35 @@
+import type { Environment } from '../../../drizzle/schema';
+
+/** The body of a message on the paywire-outbox Queue: which delivery to attempt. */
+export interface OutboxQueueMessage {
+  environment: Environment;
+  deliveryId: number;
+}
+
+export type OutboxQueue = Queue<OutboxQueueMessage>;
+
+/** sendBatch takes at most 100 messages per call. */
+const SEND_BATCH_MAX = 100;
+
+/**
+ * Hands deliveries to the Queue. Without the binding (a pull-only deployment) it does nothing:
+ * the deliveries stay pending and the pull API still serves the messages.
+ */
+export async function enqueueDeliveries(
+  queue: OutboxQueue | undefined,
+  environment: Environment,
+  deliveryIds: readonly number[],
+  options: { delaySeconds?: number } = {},
+): Promise<number> {
+  if (!queue || deliveryIds.length === 0) return 0;
+  for (let i = 0; i < deliveryIds.length; i += SEND_BATCH_MAX) {
+    await queue.sendBatch(
+      deliveryIds.slice(i, i + SEND_BATCH_MAX).map((deliveryId) => ({
+        body: { environment, deliveryId },
+        contentType: 'json' as const,
+        ...(options.delaySeconds ? { delaySeconds: options.delaySeconds } : {}),
+      })),
+    );
+  }
+  return deliveryIds.length;
+}

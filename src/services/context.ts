@@ -5,8 +5,8 @@ import type { Config } from '../config';
 import { createDb, type Db } from '../db/client';
 import type { Logger } from '../logger';
 import { createStripeClient } from '../stripe/client';
-import type { OutboxQueue } from './outbox/queue';
 import { type ActiveConnection, decryptSecretKey, requireConnection } from './connections/repository';
+import type { OutboxQueue } from './outbox/queue';
 
 /** Who is acting: recorded in the audit log, and (for users) the identity RLS checks. */
 export type Actor =

@@ -3,6 +3,8 @@ import { systemClock } from './clock';
 import { type Bindings, loadConfig } from './config';
 import { createLogger } from './logger';
 import { createServiceContext } from './services/context';
+import { deliverBatch } from './services/hooks/deliver';
+import type { OutboxQueueMessage } from './services/outbox/queue';
 import { runScheduledTick } from './services/sync/scheduled-tick';
 
 const app = createApp();
@@ -32,8 +34,35 @@ export default {
       requestId,
       actor: { kind: 'system', id: 'cron' },
       defer: (work) => deferred.push(work.catch(() => {})),
+      outboxQueue: env.OUTBOX_QUEUE,
     });
     await runScheduledTick(service);
     ctx.waitUntil(Promise.all(deferred));
+  },
+  /**
+   * The paywire-outbox Queue consumer (wrangler.toml): POSTs each delivery to the app's hook
+   * endpoint and acks or retries every message once its delivery row is settled.
+   */
+  async queue(batch: MessageBatch<OutboxQueueMessage>, env: Bindings, ctx: ExecutionContext): Promise<void> {
+    const requestId = `queue_${crypto.randomUUID().replaceAll('-', '')}`;
+    const logger = createLogger(env.LOG_LEVEL, { queue: batch.queue, requestId });
+    let config: ReturnType<typeof loadConfig>;
+    try {
+      config = loadConfig(env);
+    } catch (err) {
+      logger.error('queue batch: configuration invalid', { error: (err as Error).message });
+      batch.retryAll({ delaySeconds: 60 });
+      return;
+    }
+    const service = createServiceContext({
+      env: config,
+      logger,
+      clock: systemClock,
+      requestId,
+      actor: { kind: 'system', id: 'queue' },
+      defer: (work) => ctx.waitUntil(work),
+      outboxQueue: env.OUTBOX_QUEUE,
+    });
+    await deliverBatch(service, batch);
   },
 } satisfies ExportedHandler<Bindings>;

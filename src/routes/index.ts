@@ -2,7 +2,9 @@ import type { App } from '../http/context';
 import { registerAdminRoutes } from './admin';
 import { registerCatalogRoutes } from './catalog';
 import { registerEventRoutes } from './events';
+import { registerHookRoutes } from './hooks';
 import { registerMeRoutes } from './me';
+import { registerOutboxRoutes } from './outbox';
 import { registerRuntimeRoutes } from './runtime';
 import { registerSyncRoutes } from './sync';
 import * as getHealthz from './system/get-healthz';
@@ -16,6 +18,8 @@ export function registerRoutes(app: App) {
   registerAdminRoutes(app);
   registerCatalogRoutes(app);
   registerSyncRoutes(app);
+  registerHookRoutes(app);
+  registerOutboxRoutes(app);
   registerRuntimeRoutes(app);
   registerMeRoutes(app);
 }

@@ -1,6 +1,7 @@
 import { ENVIRONMENTS } from '../../../drizzle/schema';
 import { redact } from '../../redact';
 import type { ServiceContext } from '../context';
+import { requeueStuckDeliveries } from '../hooks/requeue-stuck';
 import { type PassOutcome, runSyncPass } from './sync-pass';
 
 /**
@@ -22,5 +23,11 @@ export async function runScheduledTick(ctx: ServiceContext): Promise<PassOutcome
     }
   }
   ctx.logger.info('sync tick', { outcomes });
+  // Outbox deliveries lost between a commit and the Queue (never the dead ones): docs/fulfillment.md
+  await requeueStuckDeliveries(ctx).catch((err) =>
+    ctx.logger.error('requeue of stuck hook deliveries failed', {
+      error: redact(err instanceof Error ? err.message : String(err)).slice(0, 500),
+    }),
+  );
   return outcomes;
 }

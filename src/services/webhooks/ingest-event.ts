@@ -6,6 +6,8 @@ import { JsonText, type PreparedStatement, placeholder, prepare, preparedOnce } 
 import { AppError } from '../../errors';
 import { redact } from '../../redact';
 import type { ServiceContext } from '../context';
+import { deliveryIds, eventDeliveriesStatement } from '../outbox/event-deliveries';
+import { enqueueDeliveries } from '../outbox/queue';
 import { buildProjection, lockStatement, projectionLockKeys } from '../projection';
 import type { StripeEventLike } from '../projection/stripe-object';
 import type { Statement } from '../projection/types';
@@ -79,13 +81,17 @@ export async function ingestEvent(
 
   try {
     const lock = lockStatement(projectionLockKeys(environment, event));
-    const [marked] = await db.batch([
+    // Last: the hook deliveries this event's outbox messages fanned out to (none without a Queue).
+    const deliveries = ctx.outboxQueue ? [eventDeliveriesStatement(db, environment, event.id)] : [];
+    const results = await db.batch([
       markProcessed(ctx, stored),
       ...(lock ? [lock] : []),
       ...projection,
       ...alongside,
+      ...deliveries,
     ]);
-    const processed = (marked as Array<{ id: string }>).length > 0;
+    const processed = (results[0] as Array<{ id: string }>).length > 0;
+    if (processed && deliveries.length > 0) enqueueAfterCommit(ctx, environment, results[results.length - 1]);
     return { status: processed ? 'processed' : 'duplicate', eventId: event.id, type: event.type };
   } catch (err) {
     // The database did not answer: nothing was written and nothing can be recorded; 503
@@ -95,6 +101,18 @@ export async function ingestEvent(
     if (refusesEventData(err)) return { status: 'failed', eventId: event.id, type: event.type, reason };
     throw new AppError('PROJECTION_FAILED', `Event ${event.id} could not be projected`, { cause: err });
   }
+}
+
+/** Enqueues the committed deliveries after the response (ctx.waitUntil); only a log line if it fails. */
+function enqueueAfterCommit(ctx: ServiceContext, environment: Environment, rows: unknown): void {
+  const ids = deliveryIds(rows);
+  if (ids.length === 0) return;
+  ctx.defer(
+    enqueueDeliveries(ctx.outboxQueue, environment, ids).catch((err) => {
+      // The deliveries stay pending: the cron tick re-enqueues them (requeueStuckDeliveries).
+      ctx.logger.warn('outbox enqueue failed', { environment, deliveries: ids.length, error: String(err) });
+    }),
+  );
 }
 
 /**

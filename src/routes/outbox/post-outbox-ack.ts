@@ -1,0 +1,47 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { App } from '../../http/context';
+import { ADMIN_ERRORS, errorResponses, jsonContent } from '../../http/openapi';
+import { EnvParam, parseEnvironment } from '../../http/params';
+import { ackOutboxMessages } from '../../services/outbox/ack-messages';
+import { OutboxId } from './schemas';
+
+const AckBody = z
+  .union([
+    z.object({ ids: z.array(OutboxId).min(1).max(1000) }).strict(),
+    z.object({ up_to: OutboxId }).strict(),
+  ])
+  .openapi('OutboxAck');
+
+export const route = createRoute({
+  method: 'post',
+  path: '/admin/v1/{env}/outbox/ack',
+  tags: ['outbox'],
+  summary: 'Acknowledge pulled messages (by ids, or every one up to an id)',
+  description: 'Idempotent: `acked` counts the messages this call marked.',
+  security: [{ adminKey: [] }],
+  request: {
+    params: z.object({ env: EnvParam }),
+    body: { required: true, content: { 'application/json': { schema: AckBody } } },
+  },
+  responses: {
+    200: jsonContent(z.object({ acked: z.number().int() }), 'Acknowledged'),
+    ...errorResponses(
+      ...ADMIN_ERRORS,
+      'INVALID_JSON',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'PAYLOAD_TOO_LARGE',
+      'NOT_FOUND',
+    ),
+  },
+});
+
+export function register(app: App) {
+  app.openapi(route, async (c) => {
+    const body = c.req.valid('json');
+    const result = await ackOutboxMessages(c.var.ctx, {
+      environment: parseEnvironment(c.req.valid('param').env),
+      ...('ids' in body ? { ids: body.ids } : { upTo: body.up_to }),
+    });
+    return c.json(result, 200);
+  });
+}

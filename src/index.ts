@@ -65,4 +65,4 @@ export default {
     });
     await deliverBatch(service, batch);
   },
-} satisfies ExportedHandler<Bindings>;
+} satisfies ExportedHandler<Bindings, OutboxQueueMessage>;

@@ -3,10 +3,17 @@
  * `paywire recipes install <name> --schema <schema>` would: the SQL rendered for the schema
  * split at `--> statement-breakpoint` and run in one transaction by the Worker's (owner) role.
  */
+import { expect } from 'vitest';
 import { recipeStatements } from '../../../src/services/recipes/render';
-import { sqlFor, type TestEnv } from '../support/worker';
+import { userHeaders } from '../support/jwt';
+import { checkoutBody, type RuntimeStack, relayAll } from '../support/runtime-stack';
+import { call, sqlFor, type TestEnv } from '../support/worker';
 
-const files = import.meta.glob('../../../recipes/*/install.sql', {
+// Vite's import.meta.glob (the Workers pool bundles tests with Vite); typed here, not via vite/client.
+const viteMeta = import.meta as ImportMeta & {
+  glob(pattern: string, options: { query: string; import: string; eager: true }): Record<string, unknown>;
+};
+const files = viteMeta.glob('../../../recipes/*/install.sql', {
   query: '?raw',
   import: 'default',
   eager: true,
@@ -23,4 +30,74 @@ export function recipeSql(name: string): string {
 export async function installRecipe(env: TestEnv, name: string, schema = 'app'): Promise<void> {
   const sql = sqlFor(env);
   await sql.transaction(recipeStatements(recipeSql(name), schema).map((s) => sql.query(s)));
+}
+
+/** A one-time price in the emulator (optionally with `credits` metadata), projected into Paywire. */
+export async function oneTimePrice(
+  stack: RuntimeStack,
+  options: {
+    unitAmount: number;
+    priceCredits?: string;
+    productCredits?: string;
+    lookupKey?: string;
+  },
+) {
+  const { stripe } = stack.emulator;
+  const product = await stripe.products.create({
+    name: 'Credit pack',
+    ...(options.productCredits ? { metadata: { credits: options.productCredits } } : {}),
+  });
+  const price = await stripe.prices.create({
+    product: product.id,
+    unit_amount: options.unitAmount,
+    currency: 'usd',
+    ...(options.priceCredits ? { metadata: { credits: options.priceCredits } } : {}),
+    ...(options.lookupKey ? { lookup_key: options.lookupKey } : {}),
+  });
+  await relayAll(stack);
+  return { product: product.id, price: price.id };
+}
+
+export interface Purchase {
+  user: string;
+  /** Paywire's checkout request row id */
+  checkoutId: string;
+  session: string;
+  paymentIntent: string;
+  customer: string;
+}
+
+/**
+ * A signed-in user buys through the runtime API (POST /v1/test/checkout-sessions) and pays with
+ * the emulator's complete control. Webhooks are NOT relayed: the caller decides when and how.
+ */
+export async function buy(
+  stack: RuntimeStack,
+  user: string,
+  lineItems: Array<{ price?: string; lookupKey?: string; quantity: number }>,
+): Promise<Purchase> {
+  const created = await call(stack.env, 'POST', '/v1/test/checkout-sessions', {
+    headers: await userHeaders(user),
+    body: checkoutBody('unused', { lineItems }),
+  });
+  expect(created.status, created.text).toBe(201);
+  const completion = await stack.emulator.control.completeCheckout(created.json.stripeCheckoutSessionId);
+  expect(completion.outcome).toBe('completed');
+  return {
+    user,
+    checkoutId: created.json.id,
+    session: created.json.stripeCheckoutSessionId,
+    paymentIntent: completion.payment_intent!,
+    customer: completion.customer!,
+  };
+}
+
+/** Emulator deliveries duplicated once and shuffled (seeded) while `work` runs, then back to normal. */
+export async function withShuffledDeliveries<T>(stack: RuntimeStack, seed: number, work: () => Promise<T>) {
+  await stack.emulator.control.setDeliveryMode({ duplicate: 1, shuffle: true, seed });
+  try {
+    return await work();
+  } finally {
+    await stack.emulator.control.setDeliveryMode({ duplicate: 0, shuffle: false });
+  }
 }

@@ -1,0 +1,155 @@
+/**
+ * Recipe `credits` (recipes/credits/install.sql) against real emulator flows through the Worker:
+ * a credit pack bought through the runtime API grants credits once, refunds take them back pro
+ * rata (one reversal per refund, the rounding remainder settled by a full refund), whatever the
+ * delivery order; spend_credits() never takes a balance below zero.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { freshUser, type RuntimeStack, relayAll, runtimeStack } from '../support/runtime-stack';
+import { sqlFor } from '../support/worker';
+import { buy, installRecipe, oneTimePrice, withShuffledDeliveries } from './support';
+
+let stack: RuntimeStack;
+/** 100 credits for 1000 (price metadata) */
+let pack: string;
+/** 7 credits for 300 (product metadata), so pro rata reversals round */
+let odd: string;
+const sql = () => sqlFor(stack.env);
+
+beforeAll(async () => {
+  stack = await runtimeStack('recipe credits');
+  await installRecipe(stack.env, 'credits');
+  pack = (await oneTimePrice(stack, { unitAmount: 1000, priceCredits: '100', productCredits: '5' })).price;
+  odd = (await oneTimePrice(stack, { unitAmount: 300, productCredits: '7' })).price;
+});
+
+async function ledgerOf(user: string) {
+  return sql()`select reason, credits::int as credits, source_id, stripe_refund_id from app.credit_ledger
+    where environment = 'test' and subject_type = 'user' and subject_id = ${user} order by id`;
+}
+
+async function balanceOf(user: string): Promise<number | null> {
+  const rows = await sql()`select balance::int as balance from app.credit_balances
+    where environment = 'test' and subject_type = 'user' and subject_id = ${user}`;
+  return rows[0]?.balance ?? null;
+}
+
+/** Ledger rows as a set (reason, credits, source), independent of insertion order. */
+function asSet(rows: Array<Record<string, unknown>>) {
+  return rows.map((r) => `${r.reason}:${r.credits}:${r.source_id}`).sort();
+}
+
+describe('recipe credits', () => {
+  it('a purchase grants price metadata credits × quantity once; refunds reverse pro rata down to zero', async () => {
+    const user = freshUser('credits');
+    const purchase = await buy(stack, user, [{ price: pack, quantity: 3 }]);
+    await relayAll(stack);
+    expect(await ledgerOf(user)).toEqual([
+      { reason: 'purchase', credits: 300, source_id: purchase.session, stripe_refund_id: null },
+    ]);
+    expect(await balanceOf(user)).toBe(300);
+
+    const partial = await stack.emulator.stripe.refunds.create({
+      payment_intent: purchase.paymentIntent,
+      amount: 1000,
+    });
+    await relayAll(stack);
+    expect(await ledgerOf(user)).toEqual([
+      expect.objectContaining({ reason: 'purchase', credits: 300 }),
+      { reason: 'refund', credits: -100, source_id: partial.id, stripe_refund_id: partial.id },
+    ]);
+    expect(await balanceOf(user)).toBe(200);
+
+    const rest = await stack.emulator.stripe.refunds.create({ payment_intent: purchase.paymentIntent });
+    await relayAll(stack);
+    expect(asSet(await ledgerOf(user))).toEqual(
+      asSet([
+        { reason: 'purchase', credits: 300, source_id: purchase.session },
+        { reason: 'refund', credits: -100, source_id: partial.id },
+        { reason: 'refund', credits: -200, source_id: rest.id },
+      ]),
+    );
+    expect(await balanceOf(user)).toBe(0);
+  });
+
+  it('product metadata counts when the price has none; rounding is settled by the full refund', async () => {
+    const user = freshUser('odd');
+    // 7 credits × 2 = 14 credits for 600
+    const purchase = await buy(stack, user, [{ price: odd, quantity: 2 }]);
+    const first = await stack.emulator.stripe.refunds.create({
+      payment_intent: purchase.paymentIntent,
+      amount: 100,
+    });
+    await relayAll(stack);
+    // 100/600 × 14 = 2.33 → 2 (rounded down)
+    expect(asSet(await ledgerOf(user))).toEqual(
+      asSet([
+        { reason: 'purchase', credits: 14, source_id: purchase.session },
+        { reason: 'refund', credits: -2, source_id: first.id },
+      ]),
+    );
+    const second = await stack.emulator.stripe.refunds.create({ payment_intent: purchase.paymentIntent });
+    await relayAll(stack);
+    // 500/600 × 14 = 11.67 → 11; the remainder row takes the last credit
+    expect(asSet(await ledgerOf(user))).toEqual(
+      asSet([
+        { reason: 'purchase', credits: 14, source_id: purchase.session },
+        { reason: 'refund', credits: -2, source_id: first.id },
+        { reason: 'refund', credits: -11, source_id: second.id },
+        { reason: 'refund_remainder', credits: -1, source_id: purchase.session },
+      ]),
+    );
+    expect(await balanceOf(user)).toBe(0);
+  });
+
+  it('duplicated and shuffled deliveries (refunds possibly before the purchase) never double-grant', async () => {
+    for (const seed of [1, 9, 21]) {
+      const user = freshUser(`shuffle${seed}`);
+      const purchase = await buy(stack, user, [{ price: pack, quantity: 2 }]);
+      const refund = await stack.emulator.stripe.refunds.create({
+        payment_intent: purchase.paymentIntent,
+        amount: 500,
+      });
+      await withShuffledDeliveries(stack, seed, () => relayAll(stack));
+      expect(asSet(await ledgerOf(user))).toEqual(
+        asSet([
+          { reason: 'purchase', credits: 200, source_id: purchase.session },
+          { reason: 'refund', credits: -50, source_id: refund.id },
+        ]),
+      );
+      expect(await balanceOf(user)).toBe(150);
+    }
+    const before = await sql()`select id, credits::int, updated_at from app.credit_ledger order by id`;
+    await withShuffledDeliveries(stack, 4, () => relayAll(stack));
+    expect(await sql()`select id, credits::int, updated_at from app.credit_ledger order by id`).toEqual(
+      before,
+    );
+  });
+
+  it('a purchase of a price without credits metadata grants nothing', async () => {
+    const plain = (await oneTimePrice(stack, { unitAmount: 500 })).price;
+    const user = freshUser('plain');
+    await buy(stack, user, [{ price: plain, quantity: 1 }]);
+    await relayAll(stack);
+    expect(await ledgerOf(user)).toEqual([]);
+  });
+
+  it('spend_credits spends once per idempotency key and refuses to go below zero', async () => {
+    const user = freshUser('spender');
+    await buy(stack, user, [{ price: pack, quantity: 1 }]);
+    await relayAll(stack);
+    const spend = (amount: number, key: string) =>
+      sql()`select credits::int as credits, reason from app.spend_credits('test', 'user', ${user}, ${amount}, 'export', ${key})`;
+    expect(await spend(60, 'k1')).toEqual([{ credits: -60, reason: 'export' }]);
+    expect(await spend(60, 'k1')).toEqual([{ credits: -60, reason: 'export' }]);
+    expect(await balanceOf(user)).toBe(40);
+    await expect(spend(41, 'k2')).rejects.toThrow(/insufficient credits/);
+    await expect(spend(10, 'k1')).rejects.toThrow(/another amount/);
+    await expect(
+      sql()`select app.spend_credits('test', 'user', ${user}, 1, 'purchase', 'k3')`,
+    ).rejects.toThrow(/reason/);
+    expect(await spend(40, 'k2')).toEqual([{ credits: -40, reason: 'export' }]);
+    expect(await balanceOf(user)).toBe(0);
+    expect((await ledgerOf(user)).map((r) => r.credits)).toEqual([100, -60, -40]);
+  });
+});

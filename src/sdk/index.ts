@@ -33,3 +33,11 @@ export {
 } from './runtime-client';
 export type { FetchFunction, SettledClient, SettledMethod } from './settled-client';
 export type * from './types';
+export {
+  type PaywireHookEnvelope,
+  type SignatureError,
+  type SignatureErrorCode,
+  type VerifySignatureInput,
+  type VerifySignatureResult,
+  verifyPaywireSignature,
+} from './verify-signature';

@@ -5,6 +5,8 @@ declare module 'vitest' {
     stripeUrl: string;
     /** JSON: EmulatorAccountKeys[] */
     stripeAccounts: string;
+    /** loopback receiver of hook deliveries (dev/hooks/sink.ts): POST /hooks/<name>, control under /_sink */
+    hookSinkUrl: string;
     /** Fuzz suite (test/worker/fuzz): target number of requests (0 = the small default), seed ('' = random) */
     fuzzRuns: number;
     fuzzSeed: string;

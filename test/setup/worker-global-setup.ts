@@ -7,6 +7,7 @@
  */
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../../dev/db/migrate';
+import { startHookSink } from '../../dev/hooks/sink';
 import { startNeonEndpoint } from '../../dev/neon/index';
 import { startStripeEmulator } from '../../dev/stripe/index';
 import { startFuzzReportSink } from '../worker/fuzz/report-sink';
@@ -36,6 +37,9 @@ export default async function setup(project: TestProject) {
   project.provide('neonUrl', neon.url);
   project.provide('stripeUrl', stripe.url);
   project.provide('stripeAccounts', JSON.stringify(stripe.accounts));
+  // The app side of hook deliveries (dev/hooks/sink.ts): records and verifies what the consumer POSTs.
+  const hookSink = await startHookSink();
+  project.provide('hookSinkUrl', hookSink.url);
   // Fuzz report sink: the fuzz tests post their tables; written to FUZZ_REPORT (npm run fuzz) only.
   const fuzzReport = await startFuzzReportSink({ backend, outFile: process.env.FUZZ_REPORT });
   project.provide('fuzzReportUrl', fuzzReport.url);
@@ -44,6 +48,7 @@ export default async function setup(project: TestProject) {
   project.provide('openapiCoverageUrl', coverage.url);
   return async () => {
     await fuzzReport.close();
+    await hookSink.close();
     await stripe.close();
     await neon.close();
     // Last: its check may throw (failing the run), which must not leave the servers running.

@@ -9,11 +9,15 @@ import { userHeaders } from '../support/jwt';
 import { checkoutBody, type RuntimeStack, relayAll } from '../support/runtime-stack';
 import { call, sqlFor, type TestEnv } from '../support/worker';
 
-// Vite's import.meta.glob (the Workers pool bundles tests with Vite); typed here, not via vite/client.
-const viteMeta = import.meta as ImportMeta & {
-  glob(pattern: string, options: { query: string; import: string; eager: true }): Record<string, unknown>;
-};
-const files = viteMeta.glob('../../../recipes/*/install.sql', {
+// Vite's import.meta.glob (the Workers pool bundles tests with Vite; it must be written out in
+// full to be replaced), typed here rather than through vite/client.
+declare global {
+  interface ImportMeta {
+    glob(pattern: string, options: { query: string; import: string; eager: true }): Record<string, unknown>;
+  }
+}
+
+const files = import.meta.glob('../../../recipes/*/install.sql', {
   query: '?raw',
   import: 'default',
   eager: true,

@@ -5,6 +5,7 @@ import { registerEventRoutes } from './events';
 import { registerHookRoutes } from './hooks';
 import { registerMeRoutes } from './me';
 import { registerOutboxRoutes } from './outbox';
+import { registerRecipeRoutes } from './recipes';
 import { registerRuntimeRoutes } from './runtime';
 import { registerSyncRoutes } from './sync';
 import * as getHealthz from './system/get-healthz';
@@ -22,4 +23,5 @@ export function registerRoutes(app: App) {
   registerOutboxRoutes(app);
   registerRuntimeRoutes(app);
   registerMeRoutes(app);
+  registerRecipeRoutes(app);
 }

@@ -80,6 +80,15 @@ as $$
 $$;
 --> statement-breakpoint
 
+-- expiration_days as a number of days from 1 to 36500 (100 years); anything else: no expiry
+-- (a larger value would overflow the timestamp and fail the projection).
+create or replace function {{schema}}.license_days(v text) returns integer
+language sql immutable
+as $$
+  select case when {{schema}}.license_int(v) between 1 and 36500 then {{schema}}.license_int(v) end
+$$;
+--> statement-breakpoint
+
 -- Does a price/product carry license terms? metadata license=true, or any of the limit keys.
 create or replace function {{schema}}.license_terms_in(meta jsonb) returns boolean
 language sql immutable
@@ -150,14 +159,14 @@ BEGIN
     stripe_product_id = p_product,
     ip_limit = {{schema}}.license_int(m ->> 'ip_limit'),
     hwid_limit = {{schema}}.license_int(m ->> 'hwid_limit'),
-    expiration_days = {{schema}}.license_int(m ->> 'expiration_days'),
+    expiration_days = {{schema}}.license_days(m ->> 'expiration_days'),
     expiration_start = v_start,
     updated_at = now()
   WHERE l.id = p_license
     AND (l.stripe_price_id, l.stripe_product_id, l.ip_limit, l.hwid_limit, l.expiration_days, l.expiration_start)
         IS DISTINCT FROM
         (p_price, p_product, {{schema}}.license_int(m ->> 'ip_limit'), {{schema}}.license_int(m ->> 'hwid_limit'),
-         {{schema}}.license_int(m ->> 'expiration_days'), v_start);
+         {{schema}}.license_days(m ->> 'expiration_days'), v_start);
 END
 $$;
 --> statement-breakpoint
@@ -192,6 +201,11 @@ BEGIN
     FROM jsonb_array_elements(
            CASE WHEN jsonb_typeof(cs.request -> 'lineItems') = 'array' THEN cs.request -> 'lineItems'
                 WHEN jsonb_typeof(cs.raw -> 'line_items' -> 'data') = 'array' THEN cs.raw -> 'line_items' -> 'data'
+                -- sessions made elsewhere (Payment Links, the Dashboard, the app's own Stripe calls)
+                -- carry no line items in their events: metadata license_price names the price
+                WHEN cs.metadata ->> 'license_price' IS NOT NULL
+                  THEN jsonb_build_array(jsonb_build_object('price', cs.metadata ->> 'license_price',
+                                                            'lookupKey', cs.metadata ->> 'license_price'))
                 ELSE '[]'::jsonb END
          ) WITH ORDINALITY AS li(item, ord)
     JOIN paywire.prices p
@@ -428,7 +442,8 @@ BEGIN
         AND cs.stripe_checkout_session_id IS NOT NULL
         AND (cs.request -> 'lineItems' @> jsonb_build_array(jsonb_build_object('price', r.stripe_price_id))
              OR (r.lookup_key IS NOT NULL
-                 AND cs.request -> 'lineItems' @> jsonb_build_array(jsonb_build_object('lookupKey', r.lookup_key))));
+                 AND cs.request -> 'lineItems' @> jsonb_build_array(jsonb_build_object('lookupKey', r.lookup_key)))
+             OR cs.metadata ->> 'license_price' IN (r.stripe_price_id, r.lookup_key));
     PERFORM {{schema}}.refresh_subscription_license(NEW.environment, x.stripe_subscription_id)
        FROM (SELECT i.stripe_subscription_id FROM paywire.subscription_items i
               WHERE i.environment = NEW.environment AND i.stripe_price_id = r.stripe_price_id

@@ -263,4 +263,59 @@ describe('entitlements recipe', () => {
     expect(results[1]).toEqual(results[0]);
     expect(results[2]).toEqual(results[0]);
   });
+
+  it('the price and product projected AFTER the subscription (deliveries reversed): the catalog triggers fill the plan in', async () => {
+    const { stripe, control } = stack.emulator;
+    await control.setDeliveryMode({ reverse: true });
+    try {
+      const late = await catalogPrice('Late plan', { plan: 'late', feature_exports: 'on' }, {});
+      const user = freshUser('late');
+      const subject = { paywire_subject_type: 'user', paywire_subject_id: user };
+      const session = await stripe.checkout.sessions.create({
+        mode: 'subscription',
+        line_items: [{ price: late.price, quantity: 1 }],
+        success_url: 'https://app.example/ok',
+        cancel_url: 'https://app.example/cancel',
+        metadata: subject,
+        subscription_data: { metadata: subject },
+      });
+      const done = await control.completeCheckout(session.id);
+      const types = (await relayAll(stack)).map((d) => d.type);
+      expect(types.indexOf('price.created')).toBeGreaterThan(types.indexOf('customer.subscription.created'));
+      expect(types.indexOf('product.created')).toBeGreaterThan(
+        types.indexOf('customer.subscription.created'),
+      );
+      const e = await entitlementOf(done.subscription!);
+      expect(e).toMatchObject({
+        subject_id: user,
+        state: 'active',
+        plan: 'late',
+        features: { exports: true },
+        stripe_product_id: late.product,
+      });
+      expect(await has(user, 'exports')).toBe(true);
+    } finally {
+      await control.setDeliveryMode({ reverse: false });
+    }
+  });
+
+  it('installed into a second schema later: existing subscriptions are filled in, both schemas follow on', async () => {
+    await installRecipe(stack.env, 'entitlements', 'billing_b');
+    const before = await sql()`select count(*)::int as n from app.entitlements`;
+    const copied = await sql()`select count(*)::int as n from billing_b.entitlements`;
+    expect(copied[0]!.n).toBe(before[0]!.n);
+    const user = freshUser('both');
+    const { subscription } = await subscribe(user, team.price);
+    const [a] =
+      await sql()`select plan, state from app.entitlements where stripe_subscription_id = ${subscription}`;
+    const [b] =
+      await sql()`select plan, state from billing_b.entitlements where stripe_subscription_id = ${subscription}`;
+    expect(a).toEqual({ plan: 'team', state: 'active' });
+    expect(b).toEqual(a);
+    const triggers =
+      await sql()`select tgname from pg_trigger where tgname like '%_entitlements_%' order by 1`;
+    expect(triggers.map((t) => t.tgname)).toEqual(
+      expect.arrayContaining(['app_entitlements_subscriptions', 'billing_b_entitlements_subscriptions']),
+    );
+  });
 });

@@ -276,3 +276,41 @@ describe('licenses recipe: subscriptions', () => {
     }
   });
 });
+
+describe('licenses recipe: purchases made outside Paywire, catalog late', () => {
+  it('a session with metadata license_price whose price and product arrive last (reversed deliveries) gets its license', async () => {
+    const { stripe, control } = stack.emulator;
+    await control.setDeliveryMode({ reverse: true });
+    try {
+      const late = await catalogPrice('Late plugin', { hwid_limit: '4', expiration_days: '30' });
+      const user = freshUser('link');
+      const session = await stripe.checkout.sessions.create({
+        mode: 'payment',
+        line_items: [{ price: late.price, quantity: 1 }],
+        success_url: 'https://app.example/ok',
+        cancel_url: 'https://app.example/cancel',
+        client_reference_id: `user:${user}`,
+        metadata: { license_price: late.price },
+      });
+      await control.completeCheckout(session.id);
+      const types = (await relayAll(stack)).map((d) => d.type);
+      expect(types.indexOf('product.created')).toBeGreaterThan(types.indexOf('checkout.session.completed'));
+      const [license, ...more] = await licensesOf(session.id);
+      expect(more).toEqual([]);
+      expect(license).toMatchObject({
+        subject_type: 'user',
+        subject_id: user,
+        stripe_product_id: late.product,
+        hwid_limit: 4,
+        expiration_days: 30,
+        expiration_start: 'CREATION',
+      });
+      expect(new Date(license!.expires_at).getTime() - new Date(license!.issued_at).getTime()).toBe(
+        30 * DAY * 1000,
+      );
+      expect(await reveal(license!.id)).toMatch(/^lk_/);
+    } finally {
+      await control.setDeliveryMode({ reverse: false });
+    }
+  });
+});

@@ -7,6 +7,7 @@ import { registerEvents } from './commands/events';
 import { registerHistory } from './commands/history';
 import { registerPrices } from './commands/prices';
 import { registerProducts } from './commands/products';
+import { registerRecipes } from './commands/recipes';
 import { registerStatus } from './commands/status';
 import { registerSubscriptions } from './commands/subscriptions';
 import { registerSync } from './commands/sync';
@@ -46,6 +47,7 @@ export function createProgram(): Command {
   registerHistory(program);
   registerEvents(program);
   registerSync(program);
+  registerRecipes(program);
   registerEncryption(program);
   registerDev(program);
   return program;

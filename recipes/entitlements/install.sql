@@ -233,6 +233,8 @@ $$;
 
 create or replace function {{schema}}.entitlements_on_subscription() returns trigger
 language plpgsql
+-- runs as the recipe's owner whoever wrote the Paywire row (the runtime API writes some as `authenticated`)
+security definer set search_path = pg_catalog, pg_temp
 as $$
 BEGIN
   PERFORM {{schema}}.refresh_entitlement(NEW.environment, NEW.stripe_subscription_id);
@@ -244,6 +246,8 @@ $$;
 -- A price or product projected (or edited) after its subscriptions: refresh the ones using it.
 create or replace function {{schema}}.entitlements_on_catalog() returns trigger
 language plpgsql
+-- runs as the recipe's owner whoever wrote the Paywire row (the runtime API writes some as `authenticated`)
+security definer set search_path = pg_catalog, pg_temp
 as $$
 DECLARE
   r record;
@@ -351,4 +355,16 @@ as $$
    where e.environment = p_environment and e.subject_type = p_subject_type and e.subject_id = p_subject_id
      and {{schema}}.entitlement_granted(e.environment, e.state, e.past_due_since, p_at)
      and (jsonb_typeof(e.features -> p_name) = 'number' or e.features -> p_name = '"unlimited"'::jsonb)
+$$;
+--> statement-breakpoint
+
+-- The app's server-side role reads the entitlements and may tune the grace period.
+do $$
+begin
+  if exists (select 1 from pg_roles where rolname = 'paywire_service') then
+    grant usage on schema {{schema}} to paywire_service;
+    grant select on {{schema}}.entitlements, {{schema}}.active_entitlements to paywire_service;
+    grant select, update on {{schema}}.entitlement_settings to paywire_service;
+  end if;
+end
 $$;

@@ -366,6 +366,8 @@ $$;
 
 create or replace function {{schema}}.licenses_on_checkout() returns trigger
 language plpgsql
+-- runs as the recipe's owner whoever wrote the Paywire row (the runtime API writes some as `authenticated`)
+security definer set search_path = pg_catalog, pg_temp
 as $$
 BEGIN
   IF NEW.stripe_checkout_session_id IS NOT NULL AND NEW.mode = 'payment' THEN
@@ -378,6 +380,8 @@ $$;
 
 create or replace function {{schema}}.licenses_on_subscription() returns trigger
 language plpgsql
+-- runs as the recipe's owner whoever wrote the Paywire row (the runtime API writes some as `authenticated`)
+security definer set search_path = pg_catalog, pg_temp
 as $$
 BEGIN
   PERFORM {{schema}}.refresh_subscription_license(NEW.environment, NEW.stripe_subscription_id);
@@ -390,6 +394,8 @@ $$;
 -- an invoice decides how far a lapsed subscription's license was paid for.
 create or replace function {{schema}}.licenses_on_payment() returns trigger
 language plpgsql
+-- runs as the recipe's owner whoever wrote the Paywire row (the runtime API writes some as `authenticated`)
+security definer set search_path = pg_catalog, pg_temp
 as $$
 DECLARE
   r record;
@@ -416,6 +422,8 @@ $$;
 -- for it and refresh the licenses that use it.
 create or replace function {{schema}}.licenses_on_catalog() returns trigger
 language plpgsql
+-- runs as the recipe's owner whoever wrote the Paywire row (the runtime API writes some as `authenticated`)
+security definer set search_path = pg_catalog, pg_temp
 as $$
 DECLARE
   r record;
@@ -490,6 +498,7 @@ create trigger {{schema}}_licenses_products after insert or update on paywire.pr
 -- The plaintext key of a new license, once: the row is deleted as it is read.
 create or replace function {{schema}}.reveal_license_key(p_license_id uuid) returns text
 language sql volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
   delete from {{schema}}.license_key_reveals where license_id = p_license_id returning license_key
 $$;
@@ -499,6 +508,7 @@ $$;
 -- Returns the new plaintext (also stored for reveal_license_key, replacing an unread one).
 create or replace function {{schema}}.reissue_license_key(p_license_id uuid) returns text
 language plpgsql volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 DECLARE
   v_key text := {{schema}}.new_license_key();
@@ -521,6 +531,7 @@ $$;
 create or replace function {{schema}}.validate_license(p_environment text, p_key text, p_at timestamptz default now())
 returns jsonb
 language plpgsql stable
+security definer set search_path = pg_catalog, pg_temp
 as $$
 DECLARE
   l {{schema}}.licenses%ROWTYPE;
@@ -555,6 +566,7 @@ $$;
 create or replace function {{schema}}.activate_license(p_environment text, p_key text, p_hwid text, p_ip text)
 returns jsonb
 language plpgsql volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
 DECLARE
   l {{schema}}.licenses%ROWTYPE;
@@ -601,6 +613,7 @@ $$;
 create or replace function {{schema}}.deactivate_license(p_environment text, p_key text, p_hwid text)
 returns integer
 language sql volatile
+security definer set search_path = pg_catalog, pg_temp
 as $$
   with gone as (
     delete from {{schema}}.license_activations a
@@ -618,3 +631,22 @@ select {{schema}}.refresh_checkout_license(environment, stripe_checkout_session_
  where mode = 'payment' and status = 'completed' and stripe_checkout_session_id is not null;
 --> statement-breakpoint
 select {{schema}}.refresh_subscription_license(environment, stripe_subscription_id) from paywire.subscriptions;
+--> statement-breakpoint
+
+-- The key functions run as the recipe's owner: callers need EXECUTE only, never the plaintext
+-- table. The app's server-side role may call them and read the licenses and activations.
+revoke all on function {{schema}}.reveal_license_key(uuid), {{schema}}.reissue_license_key(uuid),
+  {{schema}}.validate_license(text, text, timestamptz), {{schema}}.activate_license(text, text, text, text),
+  {{schema}}.deactivate_license(text, text, text) from public;
+--> statement-breakpoint
+do $$
+begin
+  if exists (select 1 from pg_roles where rolname = 'paywire_service') then
+    grant usage on schema {{schema}} to paywire_service;
+    grant select on {{schema}}.licenses, {{schema}}.license_activations to paywire_service;
+    grant execute on function {{schema}}.reveal_license_key(uuid), {{schema}}.reissue_license_key(uuid),
+      {{schema}}.validate_license(text, text, timestamptz), {{schema}}.activate_license(text, text, text, text),
+      {{schema}}.deactivate_license(text, text, text) to paywire_service;
+  end if;
+end
+$$;

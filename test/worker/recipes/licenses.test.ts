@@ -195,6 +195,42 @@ describe('licenses recipe: one-time purchases', () => {
   });
 });
 
+describe('licenses recipe: roles', () => {
+  it("the app's service role validates and reads licenses but never the plaintext table; end users can do neither", async () => {
+    const user = freshUser('roles');
+    const bought = await checkout(user, checkoutBody(desktopApp.price));
+    await relayAll(stack);
+    const [license] = await licensesOf(bought.session);
+    const db = sql();
+    const asRole = (role: string, query: ReturnType<typeof db.query>) =>
+      db
+        .transaction([db.query(`set local role ${role}`), query])
+        .then((r) => r[1] as Array<Record<string, unknown>>);
+    const key = (
+      await asRole('paywire_service', db.query('select app.reveal_license_key($1::uuid) as k', [license!.id]))
+    )[0]!.k as string;
+    expect(key).toMatch(/^lk_/);
+    const checked = await asRole(
+      'paywire_service',
+      db.query(`select app.validate_license('test', $1) as r`, [key]),
+    );
+    expect(checked[0]!.r).toMatchObject({ valid: true });
+    const seen = await asRole(
+      'paywire_service',
+      db.query('select count(*)::int as n from app.licenses where id = $1', [license!.id]),
+    );
+    expect(seen[0]!.n).toBe(1);
+    await expect(
+      asRole('paywire_service', db.query('select * from app.license_key_reveals')),
+    ).rejects.toMatchObject({
+      code: '42501',
+    });
+    await expect(
+      asRole('authenticated', db.query(`select app.validate_license('test', $1) as r`, [key])),
+    ).rejects.toMatchObject({ code: '42501' });
+  });
+});
+
 describe('licenses recipe: subscriptions', () => {
   it('subscription start issues one license valid to period end; renewal extends it; failed renewal → expires at the paid-through date', async () => {
     const user = freshUser('sublic');

@@ -1,5 +1,6 @@
 import type { App } from '../http/context';
 import { registerAdminRoutes } from './admin';
+import { registerAlertRoutes } from './alerts';
 import { registerCatalogRoutes } from './catalog';
 import { registerEventRoutes } from './events';
 import { registerHookRoutes } from './hooks';
@@ -17,6 +18,7 @@ export function registerRoutes(app: App) {
   postStripeWebhook.register(app);
   registerEventRoutes(app);
   registerAdminRoutes(app);
+  registerAlertRoutes(app);
   registerCatalogRoutes(app);
   registerSyncRoutes(app);
   registerHookRoutes(app);

@@ -153,6 +153,21 @@ const EnvironmentStatus = z.object({
       error: z.string().nullable(),
     })
     .nullable(),
+  alerts: z
+    .object({
+      open: z.number().int(),
+      latest: z.array(
+        z.object({
+          id: z.string(),
+          kind: z.string(),
+          subjectType: z.string().nullable(),
+          subjectId: z.string().nullable(),
+          message: z.string(),
+          openedAt: Timestamp,
+        }),
+      ),
+    })
+    .openapi({ description: 'open alerts: how many, and the newest 10 (all: GET /admin/v1/{env}/alerts)' }),
   lastRepair: z
     .object({
       id: z.string(),
@@ -187,6 +202,10 @@ export function statusBody(status: Status): z.infer<typeof StatusBody> {
           finishedAt: iso(e.lastSync.finishedAt),
         }
       : null,
+    alerts: {
+      open: e.alerts.open,
+      latest: e.alerts.latest.map((a) => ({ ...a, openedAt: a.openedAt.toISOString() })),
+    },
     lastRepair: e.lastRepair ? { ...e.lastRepair, finishedAt: e.lastRepair.finishedAt.toISOString() } : null,
   });
   return {

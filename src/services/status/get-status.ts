@@ -1,5 +1,6 @@
-import { and, count, desc, eq, inArray } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNull } from 'drizzle-orm';
 import {
+  alerts,
   connections,
   ENVIRONMENTS,
   type Environment,
@@ -48,6 +49,18 @@ export interface EnvironmentStatus {
     drift: unknown;
     error: string | null;
   } | null;
+  /** open alerts (docs/fulfillment.md): how many, and the newest few */
+  alerts: {
+    open: number;
+    latest: Array<{
+      id: string;
+      kind: string;
+      subjectType: string | null;
+      subjectId: string | null;
+      message: string;
+      openedAt: Date;
+    }>;
+  };
   /** the newest completed sync pass and what it corrected (docs/sync.md) */
   lastRepair: {
     id: string;
@@ -66,6 +79,9 @@ export interface Status {
 }
 
 type StatusRows = Awaited<ReturnType<typeof readStatusRows>>;
+
+/** Open alerts listed per environment in the status (all of them: GET …/alerts). */
+const OPEN_ALERTS_SHOWN = 10;
 
 /**
  * GET /admin/v1/status: what the database says about each environment (no Stripe call, so it
@@ -117,33 +133,68 @@ async function readStatusRows(db: Db) {
       .where(and(eq(syncRuns.environment, environment), eq(syncRuns.status, 'completed')))
       .orderBy(desc(syncRuns.finishedAt))
       .limit(1);
-  const [connectionRows, lastTest, lastLive, eventCounts, syncTest, syncLive, doneTest, doneLive] =
-    await dbCall('read status', () =>
-      db.batch([
-        db.select().from(connections),
-        lastEvent('test'),
-        lastEvent('live'),
-        db
-          .select({
-            environment: webhookEvents.environment,
-            status: webhookEvents.processingStatus,
-            n: count(),
-          })
-          .from(webhookEvents)
-          .where(inArray(webhookEvents.processingStatus, ['pending', 'failed']))
-          .groupBy(webhookEvents.environment, webhookEvents.processingStatus),
-        lastSync('test'),
-        lastSync('live'),
-        lastCompleted('test'),
-        lastCompleted('live'),
-      ]),
-    );
+  const openAlerts = (environment: Environment) =>
+    db
+      .select({
+        environment: alerts.environment,
+        id: alerts.id,
+        kind: alerts.kind,
+        subjectType: alerts.subjectType,
+        subjectId: alerts.subjectId,
+        message: alerts.message,
+        openedAt: alerts.openedAt,
+      })
+      .from(alerts)
+      .where(and(eq(alerts.environment, environment), isNull(alerts.resolvedAt)))
+      .orderBy(desc(alerts.openedAt), desc(alerts.id))
+      .limit(OPEN_ALERTS_SHOWN);
+  const [
+    connectionRows,
+    lastTest,
+    lastLive,
+    eventCounts,
+    syncTest,
+    syncLive,
+    doneTest,
+    doneLive,
+    alertCounts,
+    alertsTest,
+    alertsLive,
+  ] = await dbCall('read status', () =>
+    db.batch([
+      db.select().from(connections),
+      lastEvent('test'),
+      lastEvent('live'),
+      db
+        .select({
+          environment: webhookEvents.environment,
+          status: webhookEvents.processingStatus,
+          n: count(),
+        })
+        .from(webhookEvents)
+        .where(inArray(webhookEvents.processingStatus, ['pending', 'failed']))
+        .groupBy(webhookEvents.environment, webhookEvents.processingStatus),
+      lastSync('test'),
+      lastSync('live'),
+      lastCompleted('test'),
+      lastCompleted('live'),
+      db
+        .select({ environment: alerts.environment, n: count() })
+        .from(alerts)
+        .where(isNull(alerts.resolvedAt))
+        .groupBy(alerts.environment),
+      openAlerts('test'),
+      openAlerts('live'),
+    ]),
+  );
   return {
     connectionRows,
     lastEvents: [...lastTest, ...lastLive],
     eventCounts,
     lastSyncs: [...syncTest, ...syncLive],
     lastCompleted: [...doneTest, ...doneLive],
+    alertCounts,
+    openAlerts: [...alertsTest, ...alertsLive],
   };
 }
 
@@ -185,6 +236,12 @@ function environmentStatus(environment: Environment, rows: StatusRows, now: numb
           error: sync.error,
         }
       : null,
+    alerts: {
+      open: Number(rows.alertCounts.find((r) => r.environment === environment)?.n ?? 0),
+      latest: rows.openAlerts
+        .filter((r) => r.environment === environment)
+        .map(({ environment: _, ...alert }) => alert),
+    },
     lastRepair: repair?.finishedAt
       ? {
           id: repair.id,

@@ -1,5 +1,6 @@
 import { ENVIRONMENTS } from '../../../drizzle/schema';
 import { redact } from '../../redact';
+import { evaluateAlertsEveryEnvironment } from '../alerts/evaluate-alerts';
 import type { ServiceContext } from '../context';
 import { requeueStuckDeliveries } from '../hooks/requeue-stuck';
 import { type PassOutcome, runSyncPass } from './sync-pass';
@@ -22,6 +23,7 @@ export async function runScheduledTick(ctx: ServiceContext): Promise<PassOutcome
       outcomes.push({ environment, outcome: 'failed', error, stripeCalls: 0, dbRoundTrips: 0 });
     }
   }
+  await evaluateAlertsEveryEnvironment(ctx);
   ctx.logger.info('sync tick', { outcomes });
   // Outbox deliveries lost between a commit and the Queue (never the dead ones): docs/fulfillment.md
   await requeueStuckDeliveries(ctx).catch((err) =>

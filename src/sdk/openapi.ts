@@ -3109,6 +3109,582 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/v1/{env}/alerts/settings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Alert thresholds of an environment (the defaults until changed) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description test | live */
+          env: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Thresholds */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['AlertSettings'];
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Credentials not allowed here: FORBIDDEN */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'FORBIDDEN';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    /**
+     * Change alert thresholds (the ones not given keep their value)
+     * @description Payment failure alerts use the new threshold from the next failed payment; webhook alerts from the next cron tick. Recorded in the audit log (alerts.settings.update).
+     */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description test | live */
+          env: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['UpdateAlertSettings'];
+        };
+      };
+      responses: {
+        /** @description The thresholds now in force */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['AlertSettings'];
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Credentials not allowed here: FORBIDDEN */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'FORBIDDEN';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/v1/{env}/alerts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Alerts (payment failures in a row, failed webhook events, webhook backlog), newest first */
+    get: {
+      parameters: {
+        query?: {
+          status?: 'open' | 'resolved' | 'all';
+          kind?: 'payment_failures' | 'webhook_failures' | 'webhook_backlog';
+          limit?: number;
+          /** @description nextCursor of the previous page */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          /** @description test | live */
+          env: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: components['schemas']['Alert'][];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Credentials not allowed here: FORBIDDEN */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'FORBIDDEN';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/v1/{env}/billing-audit': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Status changes of subscriptions and payments (and failed invoice payment attempts), newest first */
+    get: {
+      parameters: {
+        query?: {
+          subject_type?: string;
+          subject_id?: string;
+          /** @description one Stripe object (subscription, invoice, payment intent, session, refund) */
+          object?: string;
+          entity?: 'subscription' | 'payment';
+          limit?: number;
+          /** @description nextCursor of the previous page */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          /** @description test | live */
+          env: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: components['schemas']['BillingAuditEntry'][];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: VALIDATION_FAILED */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'VALIDATION_FAILED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Missing credentials: UNAUTHORIZED */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNAUTHORIZED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Credentials not allowed here: FORBIDDEN */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'FORBIDDEN';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Not found: NOT_FOUND */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Internal error: INTERNAL */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'INTERNAL';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Database unavailable or Paywire not configured: DB_UNAVAILABLE, NOT_CONFIGURED */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'DB_UNAVAILABLE' | 'NOT_CONFIGURED';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/admin/v1/catalog/promote': {
     parameters: {
       query?: never;
@@ -7663,23 +8239,6 @@ export interface paths {
             };
           };
         };
-        /** @description Conflict: CONFLICT */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @enum {string} */
-                code: 'CONFLICT';
-                message: string;
-                requestId: string;
-                details?: unknown;
-              };
-            };
-          };
-        };
         /** @description Body too large: PAYLOAD_TOO_LARGE */
         413: {
           headers: {
@@ -7903,6 +8462,19 @@ export interface components {
             drift?: unknown;
             error: string | null;
           } | null;
+          /** @description open alerts: how many, and the newest 10 (all: GET /admin/v1/{env}/alerts) */
+          alerts: {
+            open: number;
+            latest: {
+              id: string;
+              kind: string;
+              subjectType: string | null;
+              subjectId: string | null;
+              message: string;
+              /** @example 2026-11-23T10:00:00.000Z */
+              openedAt: string;
+            }[];
+          };
           /** @description the newest completed sync pass and the drift it corrected */
           lastRepair: {
             id: string;
@@ -7957,6 +8529,19 @@ export interface components {
             drift?: unknown;
             error: string | null;
           } | null;
+          /** @description open alerts: how many, and the newest 10 (all: GET /admin/v1/{env}/alerts) */
+          alerts: {
+            open: number;
+            latest: {
+              id: string;
+              kind: string;
+              subjectType: string | null;
+              subjectId: string | null;
+              message: string;
+              /** @example 2026-11-23T10:00:00.000Z */
+              openedAt: string;
+            }[];
+          };
           /** @description the newest completed sync pass and the drift it corrected */
           lastRepair: {
             id: string;
@@ -8201,6 +8786,74 @@ export interface components {
       metadata: {
         [key: string]: string;
       };
+    };
+    AlertSettings: {
+      /** @enum {string} */
+      environment: 'test' | 'live';
+      /** @description failed payments in a row for one billing subject */
+      paymentFailures: number;
+      /** @description webhook events in `failed` */
+      webhookFailures: number;
+      /** @description webhook events still pending after backlogMinutes */
+      webhookBacklog: number;
+      /** @description age (minutes) from which a pending event counts as backlog */
+      backlogMinutes: number;
+      /**
+       * @description null while the defaults apply
+       * @example 2026-12-01T10:00:00.000Z
+       */
+      updatedAt: string | null;
+    };
+    UpdateAlertSettings: {
+      /** @description failed payments in a row for one billing subject */
+      paymentFailures?: number;
+      /** @description webhook events in `failed` */
+      webhookFailures?: number;
+      /** @description webhook events still pending after backlogMinutes */
+      webhookBacklog?: number;
+      /** @description age (minutes) from which a pending event counts as backlog */
+      backlogMinutes?: number;
+    };
+    Alert: {
+      /** Format: uuid */
+      id: string;
+      /** @enum {string} */
+      environment: 'test' | 'live';
+      /** @example payment_failures */
+      kind: string;
+      subjectType: string | null;
+      subjectId: string | null;
+      /** @example payment_failures:team:acme */
+      dedupeKey: string;
+      message: string;
+      details: {
+        [key: string]: unknown;
+      };
+      /** @example 2026-12-01T10:00:00.000Z */
+      openedAt: string;
+      /** @example 2026-12-01T10:00:00.000Z */
+      resolvedAt: string | null;
+    };
+    BillingAuditEntry: {
+      id: string;
+      /** @enum {string} */
+      environment: 'test' | 'live';
+      /** @enum {string} */
+      entity: 'subscription' | 'payment';
+      stripeObjectId: string;
+      /** @description payment_history kind for payments */
+      kind: string | null;
+      subjectType: string | null;
+      subjectId: string | null;
+      oldStatus: string | null;
+      /** @description the row's new status; payment_failed: a failed invoice payment attempt */
+      newStatus: string;
+      stripeEventId: string | null;
+      details: {
+        [key: string]: unknown;
+      };
+      /** @example 2026-12-01T10:00:00.000Z */
+      createdAt: string;
     };
     PromotionResult: {
       /** @enum {string} */

@@ -25,7 +25,6 @@ export const route = createRoute({
       'INVALID_JSON',
       'UNSUPPORTED_MEDIA_TYPE',
       'PAYLOAD_TOO_LARGE',
-      'CONFLICT',
     ),
   },
 });

@@ -202,31 +202,27 @@ describe('licenses recipe: roles', () => {
     await relayAll(stack);
     const [license] = await licensesOf(bought.session);
     const db = sql();
-    const asRole = (role: string, query: ReturnType<typeof db.query>) =>
+    const asRole = (role: string, text: string, params: unknown[] = []) =>
       db
-        .transaction([db.query(`set local role ${role}`), query])
+        .transaction([db.query(`set local role ${role}`), db.query(text, params)])
         .then((r) => r[1] as Array<Record<string, unknown>>);
     const key = (
-      await asRole('paywire_service', db.query('select app.reveal_license_key($1::uuid) as k', [license!.id]))
+      await asRole('paywire_service', 'select app.reveal_license_key($1::uuid) as k', [license!.id])
     )[0]!.k as string;
     expect(key).toMatch(/^lk_/);
-    const checked = await asRole(
-      'paywire_service',
-      db.query(`select app.validate_license('test', $1) as r`, [key]),
-    );
+    const checked = await asRole('paywire_service', `select app.validate_license('test', $1) as r`, [key]);
     expect(checked[0]!.r).toMatchObject({ valid: true });
     const seen = await asRole(
       'paywire_service',
-      db.query('select count(*)::int as n from app.licenses where id = $1', [license!.id]),
+      'select count(*)::int as n from app.licenses where id = $1',
+      [license!.id],
     );
     expect(seen[0]!.n).toBe(1);
-    await expect(
-      asRole('paywire_service', db.query('select * from app.license_key_reveals')),
-    ).rejects.toMatchObject({
+    await expect(asRole('paywire_service', 'select * from app.license_key_reveals')).rejects.toMatchObject({
       code: '42501',
     });
     await expect(
-      asRole('authenticated', db.query(`select app.validate_license('test', $1) as r`, [key])),
+      asRole('authenticated', `select app.validate_license('test', $1) as r`, [key]),
     ).rejects.toMatchObject({ code: '42501' });
   });
 });

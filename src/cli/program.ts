@@ -5,6 +5,8 @@ import { registerDev } from './commands/dev';
 import { registerEncryption } from './commands/encryption';
 import { registerEvents } from './commands/events';
 import { registerHistory } from './commands/history';
+import { registerHooks } from './commands/hooks';
+import { registerOutbox } from './commands/outbox';
 import { registerPrices } from './commands/prices';
 import { registerProducts } from './commands/products';
 import { registerRecipes } from './commands/recipes';
@@ -46,6 +48,8 @@ export function createProgram(): Command {
   registerSubscriptions(program);
   registerHistory(program);
   registerEvents(program);
+  registerHooks(program);
+  registerOutbox(program);
   registerSync(program);
   registerRecipes(program);
   registerEncryption(program);

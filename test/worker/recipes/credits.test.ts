@@ -5,6 +5,7 @@
  * delivery order; spend_credits() never takes a balance below zero.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { relay } from '../support/emulator';
 import { freshUser, type RuntimeStack, relayAll, runtimeStack } from '../support/runtime-stack';
 import { sqlFor } from '../support/worker';
 import { buy, installRecipe, oneTimePrice, withShuffledDeliveries } from './support';
@@ -151,5 +152,47 @@ describe('recipe credits', () => {
     expect(await spend(40, 'k2')).toEqual([{ credits: -40, reason: 'export' }]);
     expect(await balanceOf(user)).toBe(0);
     expect((await ledgerOf(user)).map((r) => r.credits)).toEqual([100, -60, -40]);
+  });
+
+  it('concurrent, duplicated deliveries (four relays at once; real concurrency on Postgres) grant once', async () => {
+    const user = freshUser('concurrent');
+    const purchase = await buy(stack, user, [{ price: pack, quantity: 4 }]);
+    const refund = await stack.emulator.stripe.refunds.create({
+      payment_intent: purchase.paymentIntent,
+      amount: 1000,
+    });
+    await stack.emulator.control.setDeliveryMode({ duplicate: 1, shuffle: true, seed: 17 });
+    try {
+      const runs = await Promise.all([1, 2, 3, 4].map(() => relay(stack.env, stack.emulator.control)));
+      expect(runs.flat().filter((d) => d.status !== 200)).toEqual([]);
+    } finally {
+      await stack.emulator.control.setDeliveryMode({ duplicate: 0, shuffle: false });
+    }
+    expect(asSet(await ledgerOf(user))).toEqual(
+      asSet([
+        { reason: 'purchase', credits: 400, source_id: purchase.session },
+        { reason: 'refund', credits: -100, source_id: refund.id },
+      ]),
+    );
+  });
+
+  it('a purchase whose subject arrives later (customer mapped afterwards) moves to that subject', async () => {
+    // As Paywire projects a session created elsewhere but carrying a Paywire-style request row:
+    // the checkout row and its payment row name a customer that is not mapped yet.
+    const session = `cs_test_late_${Date.now()}`;
+    const customer = `cus_late_${Date.now()}`;
+    await sql()`insert into paywire.checkout_sessions (environment, mode, request, status, stripe_checkout_session_id, stripe_customer_id)
+      values ('test', 'payment', ${JSON.stringify({ lineItems: [{ price: pack, quantity: 1 }] })}::jsonb, 'completed', ${session}, ${customer})`;
+    await sql()`insert into paywire.payment_history (environment, kind, stripe_object_id, stripe_customer_id,
+        stripe_checkout_session_id, stripe_payment_intent_id, amount, currency, status, occurred_at, raw)
+      values ('test', 'checkout_session', ${session}, ${customer}, ${session}, ${`pi_late_${Date.now()}`}, 1000, 'usd', 'paid', now(), '{}')`;
+    const [grant] = await sql()`select subject_id, credits::int as credits from app.credit_ledger
+      where reason = 'purchase' and source_id = ${session}`;
+    expect(grant).toEqual({ subject_id: null, credits: 100 });
+    await sql()`insert into paywire.customer_mappings (environment, subject_type, subject_id, stripe_customer_id, source)
+      values ('test', 'org', 'org_late', ${customer}, 'metadata')`;
+    expect(
+      await sql()`select balance::int as balance from app.credit_balances where subject_type = 'org' and subject_id = 'org_late'`,
+    ).toEqual([{ balance: 100 }]);
   });
 });

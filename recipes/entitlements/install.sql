@@ -62,7 +62,7 @@ as $$
       select substr(m.key, 9) as name,
              to_jsonb(lower(btrim(m.value)) in ('true', '1', 'yes', 'on')) as value,
              0 as kind
-        from jsonb_each_text(coalesce(meta, '{}'::jsonb)) as m(key, value)
+        from jsonb_each_text(case when jsonb_typeof(meta) = 'object' then meta else '{}'::jsonb end) as m(key, value)
        where m.key like 'feature\_%' and length(m.key) > 8
       union all
       select substr(m.key, 7),
@@ -72,7 +72,7 @@ as $$
                else to_jsonb(m.value)
              end,
              1
-        from jsonb_each_text(coalesce(meta, '{}'::jsonb)) as m(key, value)
+        from jsonb_each_text(case when jsonb_typeof(meta) = 'object' then meta else '{}'::jsonb end) as m(key, value)
        where m.key like 'limit\_%' and length(m.key) > 6
     ) f
 $$;

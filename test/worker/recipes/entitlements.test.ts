@@ -318,4 +318,38 @@ describe('entitlements recipe', () => {
       expect.arrayContaining(['app_entitlements_subscriptions', 'billing_b_entitlements_subscriptions']),
     );
   });
+
+  it('the subject arrives later (the customer mapped after its subscription): the row takes it', async () => {
+    const { stripe } = stack.emulator;
+    const customer = await stripe.customers.create({
+      email: 'later@example.com',
+      payment_method: 'pm_card_visa',
+    });
+    const pms = await stripe.customers.listPaymentMethods(customer.id);
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: pro.price, quantity: 4 }],
+      default_payment_method: pms.data[0]!.id,
+    });
+    await relayAll(stack);
+    const before = await entitlementOf(sub.id);
+    expect(before).toMatchObject({
+      subject_type: null,
+      subject_id: null,
+      state: 'active',
+      plan: 'pro',
+      quantity: 4,
+    });
+    const orgId = `org_${freshUser('o')}`;
+    expect(await has(orgId, 'pro', undefined, 'org')).toBe(false);
+
+    await stripe.customers.update(customer.id, {
+      metadata: { paywire_subject_type: 'org', paywire_subject_id: orgId },
+    });
+    await relayAll(stack);
+    const after = await entitlementOf(sub.id);
+    expect(after).toMatchObject({ subject_type: 'org', subject_id: orgId, state: 'active', plan: 'pro' });
+    expect(after.granted_at).toEqual(before.granted_at);
+    expect(await has(orgId, 'pro', undefined, 'org')).toBe(true);
+  });
 });

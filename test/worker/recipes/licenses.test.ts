@@ -195,6 +195,36 @@ describe('licenses recipe: one-time purchases', () => {
   });
 });
 
+describe('licenses recipe: subject later', () => {
+  it('a subscription of an unmapped customer gets its license at once and its subject when the customer is mapped', async () => {
+    const { stripe } = stack.emulator;
+    const customer = await stripe.customers.create({
+      email: 'later@example.com',
+      payment_method: 'pm_card_visa',
+    });
+    const pms = await stripe.customers.listPaymentMethods(customer.id);
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: cloudApp.price }],
+      default_payment_method: pms.data[0]!.id,
+    });
+    await relayAll(stack);
+    const [before] = await licensesOf(sub.id);
+    expect(before).toMatchObject({ subject_id: null, status: 'active', stripe_customer_id: customer.id });
+    await stripe.customers.update(customer.id, {
+      metadata: { paywire_subject_type: 'org', paywire_subject_id: `org_${sub.id}` },
+    });
+    await relayAll(stack);
+    const rows = await licensesOf(sub.id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      subject_type: 'org',
+      subject_id: `org_${sub.id}`,
+      key_hash: before!.key_hash,
+    });
+  });
+});
+
 describe('licenses recipe: roles', () => {
   it("the app's service role validates and reads licenses but never the plaintext table; end users can do neither", async () => {
     const user = freshUser('roles');

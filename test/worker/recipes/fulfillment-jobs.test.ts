@@ -114,6 +114,22 @@ describe('recipe fulfillment_jobs', () => {
     ).rejects.toThrow(/worker/);
   });
 
+  it('concurrent claims (real concurrency on Postgres) never hand one job to two workers', async () => {
+    await sql()`update app.fulfillment_jobs set status = 'done'`;
+    const ids: number[] = [];
+    for (let i = 0; i < 12; i++) ids.push((await outbox('test', 'checkout.completed'))!);
+    const claims = await Promise.all(
+      ['a', 'b', 'c', 'd'].map(
+        (w) =>
+          sql()`select outbox_id::int as outbox_id, locked_by from app.claim_fulfillment_jobs(${w}, 3, interval '1 minute')`,
+      ),
+    );
+    const claimed = claims.flat().map((j) => j.outbox_id as number);
+    expect(claimed.sort((x, y) => x - y)).toEqual(ids.sort((x, y) => x - y));
+    for (const [i, w] of ['a', 'b', 'c', 'd'].entries())
+      expect(claims[i]!.every((j) => j.locked_by === w)).toBe(true);
+  });
+
   it('a real purchase through the Worker enqueues its facts once, whatever the delivery order', async (ctx) => {
     const [{ facts }] = (await sql()`select count(*)::int as facts from pg_proc p
       join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'paywire' and p.proname = 'emit_fact'`) as [

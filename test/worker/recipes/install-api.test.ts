@@ -117,6 +117,15 @@ describe('recipes admin API', () => {
     expect((await audits()).filter((a) => a.target === 'orders@app')).toHaveLength(2);
   });
 
+  it('without a body, installs into the default schema app', async () => {
+    const res = await call(env, 'POST', '/admin/v1/recipes/fulfillment_jobs/install', { admin: true });
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toMatchObject({ name: 'fulfillment_jobs', schema: 'app', installed: true });
+    expect(await tablesIn('app')).toEqual(
+      expect.arrayContaining(['fulfillment_job_topics', 'fulfillment_jobs']),
+    );
+  });
+
   it('a bad schema name or an unknown recipe is refused and writes nothing', async () => {
     const before = { installs: await installs(), audits: await audits() };
     for (const schema of ['Bad-Name', 'paywire', 'public', 'pg_x', 'a;drop schema app', 'x'.repeat(49)]) {

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAlerts } from './commands/alerts';
 import { registerCatalog } from './commands/catalog';
 import { registerConfig } from './commands/config';
 import { registerDev } from './commands/dev';
@@ -48,6 +49,7 @@ export function createProgram(): Command {
   registerSubscriptions(program);
   registerHistory(program);
   registerEvents(program);
+  registerAlerts(program);
   registerHooks(program);
   registerOutbox(program);
   registerSync(program);

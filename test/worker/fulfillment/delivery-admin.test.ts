@@ -120,6 +120,10 @@ describe('hook endpoints', () => {
     expect(deleted.status).toBe(200);
     expect(deleted.json).toEqual({ id, deleted: true });
     expect((await call(env, 'DELETE', `/admin/v1/test/hooks/${id}`, admin)).status).toBe(404);
+    expect((await call(env, 'POST', `/admin/v1/test/hooks/${id}/rotate-secret`, admin)).status).toBe(404);
+    const noDelivery = await call(env, 'POST', '/admin/v1/test/hooks/deliveries/987654/retry', admin);
+    expect(noDelivery.status).toBe(404);
+    expect(noDelivery.json.error.code).toBe('NOT_FOUND');
 
     // Each secret appears in exactly the one response that handed it out, and in no log line.
     for (const s of [secret, newSecret]) {
@@ -179,6 +183,8 @@ describe('pull API', () => {
     // The live message is not the test environment's to ack.
     expect((await ack({ up_to: ids[3] })).json).toEqual({ acked: 0 });
     expect((await ack({})).status).toBe(400);
+    const staging = await call(env, 'POST', '/admin/v1/staging/outbox/ack', { ...admin, body: { up_to: 1 } });
+    expect(staging.status).toBe(404);
     const after = await call(env, 'GET', '/admin/v1/test/outbox', admin);
     expect(after.json.data.map((m: { acked: boolean }) => m.acked)).toEqual([true, true, true]);
     const live = await call(env, 'GET', '/admin/v1/live/outbox', admin);

@@ -8239,6 +8239,23 @@ export interface paths {
             };
           };
         };
+        /** @description Conflict: CONFLICT */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'CONFLICT';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
         /** @description Body too large: PAYLOAD_TOO_LARGE */
         413: {
           headers: {

@@ -25,6 +25,7 @@ export const route = createRoute({
       'INVALID_JSON',
       'UNSUPPORTED_MEDIA_TYPE',
       'PAYLOAD_TOO_LARGE',
+      'CONFLICT',
     ),
   },
 });

@@ -1,7 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { recipeInstalls } from '../../../drizzle/schema';
-import { dbCall } from '../../db/errors';
+import { dbCall, sqlState, toDbError } from '../../db/errors';
 import type { Statement } from '../../db/prepared';
+import { AppError } from '../../errors';
 import { auditStatement } from '../audit/record-audit';
 import type { ServiceContext } from '../context';
 import { type RenderedRecipe, renderForSchema, statementSummary } from './catalog';
@@ -54,9 +55,11 @@ export async function installRecipe(
   if (previous === rendered.checksum)
     return { ...plan, installed: false, dryRun: input.dryRun === true, reason: 'already installed' };
   if (input.dryRun) return { ...plan, installed: false, dryRun: true, reason: 'dry run' };
-  await dbCall(`install recipe ${rendered.name}`, () =>
-    ctx.db.batch(installStatements(ctx, rendered, previous)),
-  );
+  try {
+    await ctx.db.batch(installStatements(ctx, rendered, previous));
+  } catch (err) {
+    throw installError(err, rendered);
+  }
   return { ...plan, installed: true, dryRun: false, reason: null };
 }
 
@@ -85,4 +88,20 @@ function installStatements(
   });
   const recipe: Statement[] = rendered.statements.map((s) => ctx.db.execute(sql.raw(s)));
   return [record, ...recipe, audit];
+}
+
+/**
+ * A statement Postgres refused for what the schema already holds (class 42: an object of that
+ * name with another shape, a missing column…) is a conflict with the schema, not a bug. Nothing
+ * was changed (one transaction); the answer names the SQLSTATE, never the SQL or Postgres's text.
+ */
+function installError(err: unknown, rendered: RenderedRecipe): AppError {
+  const state = sqlState(err);
+  if (state?.startsWith('42') && state !== '42501')
+    return new AppError(
+      'CONFLICT',
+      `Recipe ${rendered.name} could not be installed into schema ${rendered.schema}: Postgres refused a statement (SQLSTATE ${state}), probably an object of the same name with another shape. Nothing was changed.`,
+      { details: { sqlState: state }, cause: err },
+    );
+  return toDbError(err, `install recipe ${rendered.name}`);
 }

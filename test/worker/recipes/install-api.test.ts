@@ -145,7 +145,8 @@ describe('recipes admin API', () => {
     await sql()`create schema clash`;
     await sql()`create table clash.orders (id int)`;
     const res = await admin('POST', '/admin/v1/recipes/orders/install', { schema: 'clash' });
-    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status, res.text).toBe(409);
+    expect(res.json.error).toMatchObject({ code: 'CONFLICT', details: { sqlState: '42703' } });
     expect(Object.keys(res.json)).toEqual(['error']);
     expect(res.json.error.message).not.toMatch(/create|select|insert|stripe_payment_intent_id/i);
     expect(await sql()`select 1 from paywire.recipe_installs where schema_name = 'clash'`).toEqual([]);

@@ -60,6 +60,9 @@ export function statementSummary(statement: string): string {
   if (!match) return code.slice(0, 60);
   const [, verb, object] = match;
   if (/^do$/i.test(verb!)) return 'do block';
-  const action = verb!.toLowerCase().replace(' or replace', '').replace(/ if (not )?exists$/, '');
+  const action = verb!
+    .toLowerCase()
+    .replace(' or replace', '')
+    .replace(/ if (not )?exists$/, '');
   return `${action} ${(object ?? '').replace(/\(.*$/, '')}`.trim();
 }

@@ -38,6 +38,7 @@ describe('GET /admin/v1/status', () => {
           failed: 0,
         },
         lastSync: null,
+        alerts: { open: 0, latest: [] },
         lastRepair: null,
       });
     }

@@ -126,6 +126,19 @@ describe('recipes admin API', () => {
     );
   });
 
+  it('every shipped recipe installs side by side in one schema, and again in a second one', async () => {
+    for (const schema of ['everything', 'everything2'])
+      for (const recipe of BUNDLED_RECIPES) {
+        const res = await admin('POST', `/admin/v1/recipes/${recipe.name}/install`, { schema });
+        expect(res.status, `${recipe.name}@${schema}: ${res.text}`).toBe(200);
+        expect(res.json.installed).toBe(true);
+      }
+    const triggers = await sql()`select tgname from pg_trigger where tgname like 'everything%' order by 1`;
+    expect(triggers.filter((t) => t.tgname.startsWith('everything2_')).length).toBe(
+      triggers.filter((t) => !t.tgname.startsWith('everything2_')).length,
+    );
+  });
+
   it('a bad schema name or an unknown recipe is refused and writes nothing', async () => {
     const before = { installs: await installs(), audits: await audits() };
     for (const schema of ['Bad-Name', 'paywire', 'public', 'pg_x', 'a;drop schema app', 'x'.repeat(49)]) {

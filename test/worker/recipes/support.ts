@@ -105,3 +105,13 @@ export async function withShuffledDeliveries<T>(stack: RuntimeStack, seed: numbe
     await stack.emulator.control.setDeliveryMode({ duplicate: 0, shuffle: false });
   }
 }
+
+/** Stripe redelivers every event the Worker has processed (shuffled, duplicated), as after an outage. */
+export async function redeliverEverything(stack: RuntimeStack, seed: number) {
+  const events = await sqlFor(stack.env)`select stripe_event_id from paywire.webhook_events
+    where environment = 'test' and processing_status = 'processed' order by received_at`;
+  expect(events.length).toBeGreaterThan(0);
+  for (const e of events) await stack.emulator.control.redeliver(e.stripe_event_id as string);
+  const deliveries = await withShuffledDeliveries(stack, seed, () => relayAll(stack));
+  expect(deliveries.length).toBeGreaterThanOrEqual(events.length);
+}

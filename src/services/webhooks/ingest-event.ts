@@ -6,7 +6,7 @@ import { JsonText, type PreparedStatement, placeholder, prepare, preparedOnce } 
 import { AppError } from '../../errors';
 import { redact } from '../../redact';
 import type { ServiceContext } from '../context';
-import { deliveryIds, eventDeliveriesStatement } from '../outbox/event-deliveries';
+import { deliveryIds, transactionDeliveriesStatement } from '../outbox/event-deliveries';
 import { enqueueDeliveries } from '../outbox/queue';
 import { buildProjection, lockStatement, projectionLockKeys } from '../projection';
 import type { StripeEventLike } from '../projection/stripe-object';
@@ -81,8 +81,8 @@ export async function ingestEvent(
 
   try {
     const lock = lockStatement(projectionLockKeys(environment, event));
-    // Last: the hook deliveries this event's outbox messages fanned out to (none without a Queue).
-    const deliveries = ctx.outboxQueue ? [eventDeliveriesStatement(db, environment, event.id)] : [];
+    // Last: the hook deliveries this transaction's outbox messages fanned out to (none without a Queue).
+    const deliveries = ctx.outboxQueue ? [transactionDeliveriesStatement(db, environment)] : [];
     const results = await db.batch([
       markProcessed(ctx, stored),
       ...(lock ? [lock] : []),
@@ -104,7 +104,7 @@ export async function ingestEvent(
 }
 
 /** Enqueues the committed deliveries after the response (ctx.waitUntil); only a log line if it fails. */
-function enqueueAfterCommit(ctx: ServiceContext, environment: Environment, rows: unknown): void {
+export function enqueueAfterCommit(ctx: ServiceContext, environment: Environment, rows: unknown): void {
   const ids = deliveryIds(rows);
   if (ids.length === 0) return;
   ctx.defer(

@@ -4,10 +4,11 @@ import { dbCall, isDbUnreachable, toDbError } from '../../db/errors';
 import { AppError } from '../../errors';
 import { auditStatement } from '../audit/record-audit';
 import type { ServiceContext } from '../context';
+import { transactionDeliveriesStatement } from '../outbox/event-deliveries';
 import { lockStatement } from '../projection';
 import type { StripeEventLike } from '../projection/stripe-object';
 import type { Statement } from '../projection/types';
-import { ingestEvent, ingestStatements } from './ingest-event';
+import { enqueueAfterCommit, ingestEvent, ingestStatements } from './ingest-event';
 import { storedEnvelope } from './retry-event';
 
 /** At most this many events per call: one invocation's subrequests and CPU stay well inside Workers limits. */
@@ -127,8 +128,12 @@ async function replayTogether(
       },
     }),
   );
+  // Last: the hook deliveries the replayed events' messages fanned out to.
+  const enqueue = !!ctx.outboxQueue;
+  if (enqueue) statements.push(transactionDeliveriesStatement(ctx.db, environment));
   try {
     const results = await ctx.db.batch(statements as [Statement, ...Statement[]]);
+    if (enqueue) enqueueAfterCommit(ctx, environment, results[results.length - 1]);
     return events.map((event, i) => {
       const { at, kind } = markers[i]!;
       const changed = (results[at] as unknown[]).length > 0;

@@ -7,10 +7,18 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { event, objects } from '../../shared/stripe-events';
+import { emulatorAccount, relay, withEmulatorEndpoint } from '../support/emulator';
 import { neonControl } from '../support/neon';
 import { postEvent, withWebhookSecrets } from '../support/webhooks';
 import { sqlFor, type TestEnv } from '../support/worker';
-import { consume, deliveryEnv, type RecordingQueue, sink, sinkEndpoint } from './delivery-support';
+import {
+  consume,
+  deliveryEnv,
+  deliveryRows,
+  type RecordingQueue,
+  sink,
+  sinkEndpoint,
+} from './delivery-support';
 
 async function productMessages(env: TestEnv) {
   const sql = sqlFor(env);
@@ -102,5 +110,63 @@ describe('webhook → Queue', () => {
       [d.eventId],
     )) as Array<{ status: string; enqueued_at: string | null }>;
     expect(rows).toEqual([{ status: 'pending', enqueued_at: null }]);
+  });
+});
+
+describe('end to end with the fulfillment triggers (migration 0023)', () => {
+  it('an emulator subscription checkout: its facts are enqueued by the webhooks and reach the app signed, in order', async () => {
+    const { env: base, queue } = deliveryEnv();
+    const emulator = await emulatorAccount(base, 'hook delivery e2e');
+    const { env } = await withEmulatorEndpoint(base, emulator);
+    const hook = await sinkEndpoint(env, ['*']);
+    const product = await emulator.stripe.products.create({ name: 'Pro' });
+    const price = await emulator.stripe.prices.create({
+      product: product.id,
+      unit_amount: 1500,
+      currency: 'usd',
+      recurring: { interval: 'month' },
+    });
+    const subject = { paywire_subject_type: 'user', paywire_subject_id: 'hooked_user' };
+    const session = await emulator.stripe.checkout.sessions.create({
+      mode: 'subscription',
+      line_items: [{ price: price.id, quantity: 1 }],
+      success_url: 'https://app.example/ok',
+      cancel_url: 'https://app.example/cancel',
+      client_reference_id: 'user:hooked_user',
+      metadata: subject,
+      subscription_data: { metadata: subject },
+    });
+    await emulator.control.completeCheckout(session.id);
+    const relayed = await relay(env, emulator.control);
+    expect(relayed.filter((d) => d.status !== 200)).toEqual([]);
+
+    const rows = await deliveryRows(env, hook.id);
+    const topics = (await sqlFor(env).query(
+      "select topic from paywire.outbox where subject_id = 'hooked_user' order by id",
+    )) as Array<{ topic: string }>;
+    expect(topics.map((t) => t.topic).sort()).toEqual([
+      'checkout.completed',
+      'payment.succeeded',
+      'subscription.started',
+    ]);
+    expect(rows).toHaveLength(3);
+    // Every delivery was handed to the Queue by the webhook that produced it, once.
+    expect(queue.sent.map((m) => m.deliveryId).sort((a, b) => a - b)).toEqual(rows.map((r) => r.id));
+
+    // The Queue delivers them in any order; the app still sees the subject's messages in order.
+    let pending = [...queue.sent].reverse();
+    for (let i = 0; i < 10 && pending.length > 0; i++) {
+      const round = await consume(env, pending);
+      pending = pending.filter((m) => !round.byDelivery.get(m.deliveryId)!.acked);
+      await sqlFor(env).query(
+        "update paywire.hook_deliveries set next_attempt_at = now() where endpoint_id = $1 and status = 'pending'",
+        [hook.id],
+      );
+    }
+    expect(pending).toEqual([]);
+    const got = await sink.deliveries(hook.name);
+    expect(got.every((d) => d.verified === true && d.answered === 204)).toBe(true);
+    expect(got.map((d) => d.envelope!.id)).toEqual(rows.map((r) => String(r.outbox_id)));
+    expect(got.map((d) => d.envelope!.subject)).toEqual(Array(3).fill({ type: 'user', id: 'hooked_user' }));
   });
 });

@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateAlerts } from '../../../src/services/alerts/evaluate-alerts';
 import { emulatorAccount, relay, withEmulatorEndpoint } from '../support/emulator';
+import { neonControl } from '../support/neon';
 import { expectErrorShape, runAdminSecurityTests } from '../support/security';
 import { serviceContextFor } from '../support/service-context';
 import { postEvent, WEBHOOK_SECRET_TEST } from '../support/webhooks';
@@ -317,6 +318,35 @@ describe('alert settings routes', () => {
   it('GET alerts refuses an unknown status (400)', async () => {
     const res = await call(env, 'GET', '/admin/v1/test/alerts?status=closed', { admin: true });
     expect(res.status).toBe(400);
+  });
+});
+
+describe('database outage', () => {
+  it('every alert and billing audit route answers 503 DB_UNAVAILABLE and the settings are unchanged', async () => {
+    const fresh = isolatedEnv();
+    const neon = neonControl(fresh);
+    await neon.outage(true);
+    let answers: Array<[string, number, unknown]>;
+    try {
+      answers = [];
+      for (const [method, path, body] of [
+        ['GET', '/admin/v1/test/alerts'],
+        ['GET', '/admin/v1/test/alerts/settings'],
+        ['PUT', '/admin/v1/test/alerts/settings', { paymentFailures: 7 }],
+        ['GET', '/admin/v1/test/billing-audit?subject_type=team&subject_id=acme'],
+      ] as Array<[string, string, unknown?]>) {
+        const res = await call(fresh, method, path, { admin: true, body });
+        answers.push([`${method} ${path}`, res.status, res.json]);
+      }
+    } finally {
+      await neon.outage(false);
+    }
+    for (const [, status, json] of answers) {
+      expect(status).toBe(503);
+      expectErrorShape(json, 'DB_UNAVAILABLE');
+    }
+    const rows = await sqlFor(fresh)`select count(*)::int as n from paywire.alert_settings`;
+    expect(rows[0]!.n).toBe(0);
   });
 });
 

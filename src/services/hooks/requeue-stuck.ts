@@ -10,10 +10,13 @@ export const STUCK_AFTER_MINUTES = 5;
 const REQUEUE_LIMIT = 1000;
 
 /**
- * The cron tick's safety net: pending deliveries of enabled endpoints whose attempt was due more
- * than a few minutes ago and that were not enqueued since (an enqueue that failed after the
- * commit, a message the Queue dropped, an endpoint enabled again) go back to the Queue. Dead
- * deliveries are never revived here. Nothing happens without the Queue binding.
+ * The cron tick's hand-over and safety net, for enabled endpoints:
+ * - pending deliveries never handed to the Queue (`enqueued_at` null: messages written outside a
+ *   webhook batch, by the sync or the alert checks; an endpoint enabled again) are enqueued now;
+ * - pending deliveries whose attempt was due more than a few minutes ago and that were not
+ *   enqueued since (a sendBatch that failed after the commit, a message the Queue dropped) go
+ *   back to the Queue.
+ * Dead deliveries are never revived here. Nothing happens without the Queue binding.
  */
 export async function requeueStuckDeliveries(ctx: ServiceContext): Promise<Record<Environment, number>> {
   const counts = { test: 0, live: 0 } as Record<Environment, number>;
@@ -26,8 +29,9 @@ export async function requeueStuckDeliveries(ctx: ServiceContext): Promise<Recor
            select d.id from paywire.hook_deliveries d
              join paywire.hook_endpoints e on e.id = d.endpoint_id and e.enabled
             where d.environment = ${environment} and d.status = 'pending'
-              and d.next_attempt_at < now() - make_interval(mins => ${STUCK_AFTER_MINUTES})
-              and (d.enqueued_at is null or d.enqueued_at < now() - make_interval(mins => ${STUCK_AFTER_MINUTES}))
+              and (d.enqueued_at is null
+                   or (d.next_attempt_at < now() - make_interval(mins => ${STUCK_AFTER_MINUTES})
+                       and d.enqueued_at < now() - make_interval(mins => ${STUCK_AFTER_MINUTES})))
             order by d.id limit ${REQUEUE_LIMIT})
         returning id`),
     );

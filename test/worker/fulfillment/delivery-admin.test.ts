@@ -199,17 +199,19 @@ describe('cron tick', () => {
     ({ env, queue } = deliveryEnv());
   });
 
-  it('re-enqueues pending deliveries left too long, never dead ones nor fresh ones', async () => {
+  it('enqueues pending deliveries never handed over or left too long, never dead ones nor recently enqueued ones', async () => {
     const created = await call(env, 'POST', '/admin/v1/test/hooks', {
       ...admin,
       body: { url: `${sinkUrl()}/hooks/cron`, events: ['*'] },
     });
     const endpointId = created.json.id as string;
-    await insertMessages(env, [{}, {}, {}]);
-    const [stuck, dead, fresh] = await deliveryRows(env, endpointId);
+    await insertMessages(env, [{}, {}, {}, {}]);
+    const [stuck, dead, fresh, never] = await deliveryRows(env, endpointId);
     const sql = sqlFor(env);
+    // Written outside a webhook batch (as by the sync or an alert check): never enqueued.
+    await sql.query('update paywire.hook_deliveries set enqueued_at = now() where id <> $1', [never!.id]);
     await sql.query(
-      "update paywire.hook_deliveries set next_attempt_at = now() - interval '20 minutes' where id = any($1::bigint[])",
+      "update paywire.hook_deliveries set next_attempt_at = now() - interval '20 minutes', enqueued_at = now() - interval '20 minutes' where id = any($1::bigint[])",
       [[stuck!.id, dead!.id]],
     );
     await sql.query("update paywire.hook_deliveries set status = 'dead' where id = $1", [dead!.id]);
@@ -219,10 +221,10 @@ describe('cron tick', () => {
       await waitOnExecutionContext(ctx);
     };
     await tick();
-    expect(queue.sent).toEqual([{ environment: 'test', deliveryId: stuck!.id }]);
+    expect(queue.sent.map((m) => m.deliveryId).sort((a, b) => a - b)).toEqual([stuck!.id, never!.id]);
     // Just handed over: not again on the next tick.
     await tick();
-    expect(queue.sent).toHaveLength(1);
+    expect(queue.sent).toHaveLength(2);
     expect(fresh!.status).toBe('pending');
   });
 });

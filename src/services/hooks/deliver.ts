@@ -80,8 +80,15 @@ export async function deliverMessage(
   const row = await loadDelivery(ctx, body.environment, body.deliveryId);
   if (!row) return { kind: 'ack', reason: 'missing' };
   if (row.status !== 'pending') return { kind: 'ack', reason: 'settled' };
-  // Its pending row stays; the cron re-enqueues it once the endpoint is enabled again.
-  if (!row.enabled) return { kind: 'ack', reason: 'disabled' };
+  if (!row.enabled) {
+    // Its row stays pending and marked not enqueued: the cron hands it over once the endpoint is enabled again.
+    await dbCall('park hook delivery', () =>
+      ctx.db.execute(
+        sql`update paywire.hook_deliveries set enqueued_at = null where id = ${row.id} and status = 'pending'`,
+      ),
+    );
+    return { kind: 'ack', reason: 'disabled' };
+  }
   if (row.blocked_for !== null) {
     const wait = Math.ceil(Number(row.blocked_for));
     return {

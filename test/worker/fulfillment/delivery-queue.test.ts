@@ -4,7 +4,9 @@
  * their retry, signatures the SDK helper accepts. Outbox rows are written with SQL; the
  * consumer is driven directly with the test's bindings (delivery-support.ts).
  */
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import worker from '../../../src/index';
 import { verifyPaywireSignature } from '../../../src/sdk/verify-signature';
 import { MAX_DELIVERY_ATTEMPTS } from '../../../src/services/hooks/deliver';
 import { call, sqlFor } from '../support/worker';
@@ -231,6 +233,36 @@ describe('retries', () => {
     expect(queue.sent.map((m) => m.deliveryId).sort()).toEqual([rows[0]!.id, rows[1]!.id].sort());
     const nothing = await call(env, 'POST', '/admin/v1/test/hooks/deliveries/retry-dead', { admin: true });
     expect(nothing.json).toEqual({ retried: 0, enqueued: 0, remaining: 0 });
+  });
+});
+
+describe('disabled endpoints', () => {
+  it('a message for a disabled endpoint is acked unsent and handed over again by the cron once re-enabled', async () => {
+    const { env, queue } = deliveryEnv();
+    const hook = await sinkEndpoint(env, ['*']);
+    const [outboxId] = await insertMessages(env, [{ subject: ['user', 'paused'] }]);
+    const [delivery] = await deliveryRows(env, hook.id);
+    const patch = (enabled: boolean) =>
+      call(env, 'PATCH', `/admin/v1/test/hooks/${hook.id}`, { admin: true, body: { enabled } });
+    expect((await patch(false)).status).toBe(200);
+    expect((await consume(env, bodiesFor([delivery!.id]))).byDelivery.get(delivery!.id)).toEqual({
+      acked: true,
+    });
+    expect(await sink.deliveries(hook.name)).toEqual([]);
+    expect((await deliveryRows(env, hook.id))[0]).toMatchObject({ status: 'pending', attempts: 0 });
+
+    const tick = async () => {
+      const ctx = createExecutionContext();
+      await worker.scheduled(createScheduledController({ cron: '*/10 * * * *' }), env, ctx);
+      await waitOnExecutionContext(ctx);
+    };
+    await tick();
+    expect(queue.sent).toEqual([]); // still disabled
+    expect((await patch(true)).status).toBe(200);
+    await tick();
+    expect(queue.sent).toEqual([{ environment: 'test', deliveryId: delivery!.id }]);
+    await consume(env, queue.sent);
+    expect(await sink.accepted(hook.name)).toEqual([String(outboxId)]);
   });
 });
 

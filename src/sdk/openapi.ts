@@ -8599,7 +8599,8 @@ export interface components {
         /** @enum {string} */
         environment: 'test' | 'live';
         /** @enum {string} */
-        secret: 'secret_key' | 'webhook_secret';
+        secret: 'secret_key' | 'webhook_secret' | 'hook_secret';
+        endpointId?: string;
         keyVersion: number | null;
         reason: string;
       }[];

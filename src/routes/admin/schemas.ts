@@ -102,7 +102,9 @@ export const RotationReport = z
     failed: z.array(
       z.object({
         environment: z.enum(['test', 'live']),
-        secret: z.enum(['secret_key', 'webhook_secret']),
+        secret: z.enum(['secret_key', 'webhook_secret', 'hook_secret']),
+        /** hook_secret only: the app endpoint whose signing secret it is */
+        endpointId: z.string().optional(),
         keyVersion: z.number().int().nullable(),
         reason: z.string(),
       }),

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ciphertextVersion, decryptSecret, encryptSecret, loadKeyring } from '../../../src/crypto/secret-box';
 import { AppError } from '../../../src/errors';
+import { hookSecretSlot } from '../../../src/services/hooks/endpoint-secret';
 import { TEST_ENCRYPTION_KEY } from '../../setup/bindings';
 import { expectErrorShape, runAdminSecurityTests } from '../support/security';
-import { call, sqlFor } from '../support/worker';
+import { call, responseLog, sqlFor } from '../support/worker';
 import { adminEnv, configureEndpoint, connect, control, newStripeAccount, scanForSecrets } from './support';
 
 scanForSecrets();
@@ -38,6 +39,18 @@ async function storedSecrets(sql: ReturnType<typeof sqlFor>, keyConfig: string) 
       ciphertexts[slot] = ciphertext;
       plaintexts[slot] = await decryptSecret(keyring, ciphertext, `connections:${slot}`);
     }
+  }
+  const hooks = (await sql.query(
+    'select id, environment, secret_ciphertext from paywire.hook_endpoints order by id',
+  )) as Array<{ id: string; environment: 'test' | 'live'; secret_ciphertext: string }>;
+  for (const hook of hooks) {
+    const slot = `${hook.environment}:hook:${hook.id}`;
+    ciphertexts[slot] = hook.secret_ciphertext;
+    plaintexts[slot] = await decryptSecret(
+      keyring,
+      hook.secret_ciphertext,
+      hookSecretSlot(hook.environment, hook.id),
+    );
   }
   return { ciphertexts, plaintexts };
 }
@@ -107,12 +120,19 @@ describe('secret box (AES-GCM, WebCrypto)', () => {
 });
 
 describe('POST /admin/v1/encryption/rotate', () => {
-  it('re-encrypts every stored secret under the active key; the old key can then be dropped', async () => {
+  it('re-encrypts every stored secret (Stripe keys, webhook and app hook signing secrets) under the active key; the old key can then be dropped', async () => {
     const account = await newStripeAccount('Rotation');
     const env = adminEnv();
     await connect(env, 'test', account.testSecretKey);
     const endpoint = await configureEndpoint(env, 'test');
     await connect(env, 'live', account.liveSecretKey);
+    const hook = await call(env, 'POST', '/admin/v1/live/hooks', {
+      admin: true,
+      body: { url: 'https://app.example/paywire', events: ['*'] },
+    });
+    expect(hook.status, hook.text).toBe(201);
+    // The one response that shows a hook's secret (at creation) is kept out of the file's scan.
+    expect(responseLog.pop()).toContain(hook.json.secret);
     const sql = sqlFor(env);
     const { json: endpointSecret } = await control(
       account.testSecretKey,
@@ -125,32 +145,33 @@ describe('POST /admin/v1/encryption/rotate', () => {
       'live:secret_key': account.liveSecretKey,
       'test:secret_key': account.testSecretKey,
       'test:webhook_secret': endpointSecret.secret,
+      [`live:hook:${hook.json.id}`]: hook.json.secret,
     });
-    expect(Object.values(before.ciphertexts).map(ciphertextVersion)).toEqual([1, 1, 1]);
+    expect(Object.values(before.ciphertexts).map(ciphertextVersion)).toEqual([1, 1, 1, 1]);
 
     const rotatedEnv = { ...env, PAYWIRE_ENCRYPTION_KEY: ROTATED };
     const res = await call(rotatedEnv, 'POST', '/admin/v1/encryption/rotate', { admin: true });
     expect(res.status).toBe(200);
     expect(res.json).toEqual({
       activeVersion: 2,
-      versionsBefore: { v1: 3 },
-      total: 3,
-      reencrypted: 3,
+      versionsBefore: { v1: 4 },
+      total: 4,
+      reencrypted: 4,
       alreadyCurrent: 0,
       failed: [],
     });
     // The same secrets, now readable with the new key alone, under new ciphertexts.
     const after = await storedSecrets(sql, V2_ONLY);
     expect(after.plaintexts).toEqual(before.plaintexts);
-    expect(Object.values(after.ciphertexts).map(ciphertextVersion)).toEqual([2, 2, 2]);
+    expect(Object.values(after.ciphertexts).map(ciphertextVersion)).toEqual([2, 2, 2, 2]);
     for (const slot of Object.keys(before.ciphertexts))
       expect(after.ciphertexts[slot], slot).not.toBe(before.ciphertexts[slot]);
     const audit = await sql.query("select details from paywire.audit_log where action = 'encryption.rotate'");
-    expect(audit[0]!.details).toMatchObject({ activeVersion: 2, reencrypted: 3, failed: 0 });
+    expect(audit[0]!.details).toMatchObject({ activeVersion: 2, reencrypted: 4, failed: 0 });
 
     // Idempotent: a second run finds everything current.
     const again = await call(rotatedEnv, 'POST', '/admin/v1/encryption/rotate', { admin: true });
-    expect(again.json).toMatchObject({ reencrypted: 0, alreadyCurrent: 3, versionsBefore: { v2: 3 } });
+    expect(again.json).toMatchObject({ reencrypted: 0, alreadyCurrent: 4, versionsBefore: { v2: 4 } });
 
     // With only the new key, the stored secrets still work (a webhook endpoint can be configured)...
     const v2Env = { ...env, PAYWIRE_ENCRYPTION_KEY: V2_ONLY };

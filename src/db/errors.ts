@@ -11,6 +11,33 @@ export function sqlState(err: unknown): string | undefined {
   return undefined;
 }
 
+/** A field of the Postgres error (the driver's NeonDbError carries them), found through `cause`. */
+function pgErrorField(err: unknown, field: 'where' | 'schema'): string | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const value = (current as Record<string, unknown>)[field];
+    if (typeof value === 'string' && value !== '') return value;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+const unquote = (name: string) => (name.startsWith('"') ? name.slice(1, -1).replaceAll('""', '"') : name);
+
+/**
+ * Was the error raised by code that is not Paywire's: a PL/pgSQL function outside the
+ * `paywire` schema in the error's context (an app's fulfillment trigger, a recipe), or a
+ * constraint of a table outside it? Such a failure is the app's bug or state, which a deploy or
+ * a data fix can cure, so the event must stay retryable rather than fail permanently.
+ */
+export function raisedOutsidePaywire(err: unknown): boolean {
+  const where = pgErrorField(err, 'where') ?? '';
+  for (const match of where.matchAll(/PL\/pgSQL function ("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\./g))
+    if (unquote(match[1]!) !== 'paywire') return true;
+  const schema = pgErrorField(err, 'schema');
+  return schema !== undefined && schema !== 'paywire';
+}
+
 const UNREACHABLE = /^(Error connecting to database|Server error \(HTTP status|Neon internal error)/;
 
 /**

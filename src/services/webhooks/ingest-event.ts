@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type Environment, webhookEvents } from '../../../drizzle/schema';
 import type { Db } from '../../db/client';
-import { dbCall, isDbUnreachable, sqlState, toDbError } from '../../db/errors';
+import { dbCall, isDbUnreachable, raisedOutsidePaywire, sqlState, toDbError } from '../../db/errors';
 import { JsonText, type PreparedStatement, placeholder, prepare, preparedOnce } from '../../db/prepared';
 import { AppError } from '../../errors';
 import { redact } from '../../redact';
@@ -307,13 +307,14 @@ async function upsertFailed(ctx: ServiceContext, row: EventRowInsert, message: s
 
 /**
  * Postgres refused the event's own values: a data exception (class 22: a number beyond bigint,
- * an impossible date) or a constraint (class 23: a required field missing). The same event
- * fails the same way on every delivery, so Stripe's retries cannot help. Anything else (an app
- * trigger raising, a serialization failure, a bug fixed by a deploy) answers 500 so they do.
+ * an impossible date) or a constraint (class 23: a required field missing) in Paywire's own
+ * statements and triggers. The same event fails the same way on every delivery, so Stripe's
+ * retries cannot help. Anything else (an app trigger raising or failing a cast or one of its
+ * own constraints, a serialization failure, a bug fixed by a deploy) answers 500 so they do.
  */
 function refusesEventData(err: unknown): boolean {
   const state = sqlState(err);
-  return !!state && (state.startsWith('22') || state.startsWith('23'));
+  return !!state && (state.startsWith('22') || state.startsWith('23')) && !raisedOutsidePaywire(err);
 }
 
 /** Postgres data exceptions an event's values can cause, named without echoing the values. */
@@ -339,6 +340,8 @@ function describe(err: unknown): string {
     const cause = (err as { cause?: unknown }).cause;
     return `[P0001] ${cause instanceof Error ? cause.message : (err as Error).message}`;
   }
+  if ((state.startsWith('22') || state.startsWith('23')) && raisedOutsidePaywire(err))
+    return `[${state}] a trigger or table outside the paywire schema (the app's) failed: ${DATA_EXCEPTIONS[state] ?? 'see the log'}; retried`;
   if (state.startsWith('22'))
     return `[${state}] Postgres refused a value of the event: ${DATA_EXCEPTIONS[state] ?? 'data exception'}`;
   if (state.startsWith('23'))

@@ -700,9 +700,7 @@ export const alerts = paywire.table(
   (t) => [
     envCheck('alerts', t.environment),
     // at most one OPEN alert per fact
-    uniqueIndex('alerts_env_open_uq')
-      .on(t.environment, t.dedupeKey)
-      .where(sql`${t.resolvedAt} is null`),
+    uniqueIndex('alerts_env_open_uq').on(t.environment, t.dedupeKey).where(sql`${t.resolvedAt} is null`),
     index('alerts_env_opened_idx').on(t.environment, t.openedAt, t.id),
   ],
 );

@@ -81,3 +81,26 @@ export async function emulatorCustomersOf(stack: RuntimeStack, subjectType: stri
     (c) => c.metadata?.paywire_subject_type === subjectType && c.metadata?.paywire_subject_id === subjectId,
   );
 }
+
+/**
+ * Relays everything due, except deliveries of `types`: those are answered 503 without reaching
+ * the Worker (as if it had been down for them), so the emulator schedules their retries. A later
+ * relayAll (after retryNow) delivers them: they arrive after everything else.
+ */
+export async function relayHoldingBack(stack: RuntimeStack, types: string[]) {
+  const { control } = stack.emulator;
+  const done = await control.drainPull(async (d) => {
+    if (types.includes(d.event_type)) return 503;
+    const res = await call(stack.env, 'POST', new URL(d.url).pathname, {
+      rawBody: d.body,
+      headers: d.headers as Record<string, string>,
+    });
+    return res.status;
+  });
+  expect(done.filter((d) => d.status !== 200 && !types.includes(d.event_type))).toEqual([]);
+  // (a held delivery may come up again within the drain when its first backoff is short)
+  expect(new Set(done.filter((d) => types.includes(d.event_type)).map((d) => d.event_type))).toEqual(
+    new Set(types),
+  );
+  await control.retryNow();
+}

@@ -4,10 +4,10 @@
  * every recipe without reading files at run time. A node test (test/node/recipes/bundled.test.ts)
  * renders the module again and fails when the committed file is stale.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatWithBiome } from './format-with-biome';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const RECIPES_DIR = join(ROOT, 'recipes');
@@ -43,19 +43,6 @@ export function readRecipes(dir = RECIPES_DIR): RecipeSource[] {
         sql: readFileSync(join(dir, name, 'install.sql'), 'utf8'),
       };
     });
-}
-
-/** Biome's formatting (the repository's biome.json) so `npm run lint` passes on the generated module. */
-function formatWithBiome(source: string, path: string): string {
-  const biome = join(ROOT, 'node_modules', '@biomejs', 'biome', 'bin', 'biome');
-  const result = spawnSync(process.execPath, [biome, 'format', `--stdin-file-path=${relative(ROOT, path)}`], {
-    cwd: ROOT,
-    input: source,
-    encoding: 'utf8',
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  if (result.status !== 0) throw new Error(`biome format failed: ${result.stderr}`);
-  return result.stdout;
 }
 
 /** The module's text: deterministic (sorted by name), formatted by Biome. */

@@ -14,6 +14,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
+import { formatWithBiome } from './format-with-biome';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const SDK_TYPES_FILE = join(ROOT, 'src', 'sdk', 'openapi.ts');
@@ -55,19 +56,6 @@ export async function renderSdkTypes(document: OpenAPI3): Promise<string> {
   // A field with a default is optional in a request (the API fills it in), so defaults do not make fields required.
   const ast = await openapiTS(document, { alphabetize: false, defaultNonNullable: false });
   return formatWithBiome(HEADER + astToString(ast), SDK_TYPES_FILE);
-}
-
-/** Biome's formatting (the repository's biome.json) so `npm run lint` passes on generated code. */
-function formatWithBiome(source: string, path: string): string {
-  const biome = join(ROOT, 'node_modules', '@biomejs', 'biome', 'bin', 'biome');
-  const result = spawnSync(process.execPath, [biome, 'format', `--stdin-file-path=${relative(ROOT, path)}`], {
-    cwd: ROOT,
-    input: source,
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (result.status !== 0) throw new Error(`biome format failed: ${result.stderr}`);
-  return result.stdout;
 }
 
 export async function generateSdkTypes(): Promise<string> {

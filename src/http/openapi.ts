@@ -34,6 +34,13 @@ function errorBody(codes: ErrorCode[]) {
 const ALWAYS: ErrorCode[] = ['NOT_CONFIGURED', 'INTERNAL'];
 /** Codes of every /admin/v1 route: the admin key, and anything it validates or reads. */
 export const ADMIN_ERRORS: ErrorCode[] = ['UNAUTHORIZED', 'FORBIDDEN', 'VALIDATION_FAILED', 'DB_UNAVAILABLE'];
+/** Codes of every /admin/v1 route that reads a JSON body: ADMIN_ERRORS and the body's own. */
+export const ADMIN_BODY_ERRORS: ErrorCode[] = [
+  ...ADMIN_ERRORS,
+  'INVALID_JSON',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'PAYLOAD_TOO_LARGE',
+];
 
 /**
  * OpenAPI `responses` entries for the error codes a route can answer, grouped by status, each

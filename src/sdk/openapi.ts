@@ -3271,7 +3271,7 @@ export interface paths {
             'application/json': components['schemas']['AlertSettings'];
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED */
+        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3280,7 +3280,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED';
+                code: 'VALIDATION_FAILED' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -3332,6 +3332,40 @@ export interface paths {
               error: {
                 /** @enum {string} */
                 code: 'NOT_FOUND';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body too large: PAYLOAD_TOO_LARGE */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'PAYLOAD_TOO_LARGE';
+                message: string;
+                requestId: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description Body is not JSON: UNSUPPORTED_MEDIA_TYPE */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @enum {string} */
+                code: 'UNSUPPORTED_MEDIA_TYPE';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -8171,7 +8205,7 @@ export interface paths {
             'application/json': components['schemas']['RecipeInstallResult'];
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
+        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8180,7 +8214,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
+                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
                 message: string;
                 requestId: string;
                 details?: unknown;

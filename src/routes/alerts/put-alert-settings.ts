@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { App } from '../../http/context';
-import { ADMIN_ERRORS, errorResponses, jsonContent } from '../../http/openapi';
+import { ADMIN_BODY_ERRORS, errorResponses, jsonContent } from '../../http/openapi';
 import { EnvParam, parseEnvironment } from '../../http/params';
 import { updateAlertSettings } from '../../services/alerts/settings';
 import { AlertSettings, alertSettingsBody, UpdateAlertSettingsBody } from './schemas';
@@ -19,7 +19,7 @@ export const route = createRoute({
   },
   responses: {
     200: jsonContent(AlertSettings, 'The thresholds now in force'),
-    ...errorResponses(...ADMIN_ERRORS, 'NOT_FOUND'),
+    ...errorResponses(...ADMIN_BODY_ERRORS, 'NOT_FOUND'),
   },
 });
 

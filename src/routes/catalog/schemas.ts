@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { ErrorCode } from '../../errors';
 import { SafeText } from '../../http/input';
-import { ADMIN_ERRORS } from '../../http/openapi';
+import { ADMIN_BODY_ERRORS } from '../../http/openapi';
 import { EnvParam } from '../../http/params';
 
 /**
@@ -142,10 +142,7 @@ export const UpdatePriceBody = z
 
 /** Error codes every catalog write can answer. */
 export const CATALOG_WRITE_ERRORS: ErrorCode[] = [
-  ...ADMIN_ERRORS,
-  'INVALID_JSON',
-  'UNSUPPORTED_MEDIA_TYPE',
-  'PAYLOAD_TOO_LARGE',
+  ...ADMIN_BODY_ERRORS,
   'BAD_REQUEST',
   'NOT_FOUND',
   'CONFLICT',

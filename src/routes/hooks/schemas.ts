@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { ErrorCode } from '../../errors';
 import { SafeText } from '../../http/input';
-import { ADMIN_ERRORS } from '../../http/openapi';
+import { ADMIN_BODY_ERRORS } from '../../http/openapi';
 import { EnvParam } from '../../http/params';
 import type { HookEndpointRow } from '../../services/hooks/endpoints';
 import type { HookDeliveryRow } from '../../services/hooks/list-deliveries';
@@ -85,13 +85,7 @@ export const RetryDeliveriesResult = z
   .openapi('HookDeliveryRetry');
 
 /** Errors of every write route of this group. */
-export const HOOK_WRITE_ERRORS: ErrorCode[] = [
-  ...ADMIN_ERRORS,
-  'INVALID_JSON',
-  'UNSUPPORTED_MEDIA_TYPE',
-  'PAYLOAD_TOO_LARGE',
-  'NOT_FOUND',
-];
+export const HOOK_WRITE_ERRORS: ErrorCode[] = [...ADMIN_BODY_ERRORS, 'NOT_FOUND'];
 
 export function hookEndpointBody(row: HookEndpointRow): z.infer<typeof HookEndpoint> {
   return {

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { App } from '../../http/context';
-import { ADMIN_ERRORS, errorResponses, jsonContent } from '../../http/openapi';
+import { ADMIN_BODY_ERRORS, errorResponses, jsonContent } from '../../http/openapi';
 import { installRecipe } from '../../services/recipes/install-recipe';
 import { RecipeInstallBody, RecipeInstallResult, RecipeNameParam } from './schemas';
 
@@ -18,15 +18,7 @@ export const route = createRoute({
   },
   responses: {
     200: jsonContent(RecipeInstallResult, 'Installed, planned, or already installed'),
-    ...errorResponses(
-      ...ADMIN_ERRORS,
-      'NOT_FOUND',
-      'BAD_REQUEST',
-      'INVALID_JSON',
-      'UNSUPPORTED_MEDIA_TYPE',
-      'PAYLOAD_TOO_LARGE',
-      'CONFLICT',
-    ),
+    ...errorResponses(...ADMIN_BODY_ERRORS, 'NOT_FOUND', 'BAD_REQUEST', 'CONFLICT'),
   },
 });
 

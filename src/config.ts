@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { parseKeyringSpec } from './crypto/secret-box';
 import { AppError } from './errors';
-import type { OutboxQueue } from './services/outbox/queue';
 
 /**
  * The Worker's configuration: vars from wrangler.toml and secrets (`wrangler secret put`, or
@@ -81,6 +80,14 @@ export const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema>;
 
 type RequiredVariable = 'DATABASE_URL' | 'ADMIN_API_KEY' | 'PAYWIRE_ENCRYPTION_KEY';
+
+/** The body of a message on the paywire-outbox Queue: which hook delivery to attempt. */
+export interface OutboxQueueMessage {
+  environment: 'test' | 'live';
+  deliveryId: number;
+}
+
+export type OutboxQueue = Queue<OutboxQueueMessage>;
 
 /** What the runtime hands the Worker: every value is a string; the optional ones may be absent. */
 export type Bindings = { [K in RequiredVariable]: string } & {

@@ -1,12 +1,7 @@
 import type { Environment } from '../../../drizzle/schema';
+import type { OutboxQueue, OutboxQueueMessage } from '../../config';
 
-/** The body of a message on the paywire-outbox Queue: which delivery to attempt. */
-export interface OutboxQueueMessage {
-  environment: Environment;
-  deliveryId: number;
-}
-
-export type OutboxQueue = Queue<OutboxQueueMessage>;
+export type { OutboxQueue, OutboxQueueMessage };
 
 /** sendBatch takes at most 100 messages per call. */
 const SEND_BATCH_MAX = 100;

@@ -24,6 +24,10 @@ function renderEnvironment(ctx: CommandContext, s: EnvironmentStatus): void {
     const was = s.account ? ` (was ${s.account.id}, disconnected ${when(s.disconnectedAt)})` : '';
     out.line(`${out.paint('bold', s.environment)}  ${out.paint('yellow', 'not connected')}${was}`);
     out.line(`  connect with: paywire config set ${s.environment}`);
+    if (s.alerts.open) {
+      out.fields([['  alerts', alertSummary(ctx, s)]]);
+      renderLatestAlerts(ctx, s);
+    }
     return;
   }
   const account = s.account ? `${s.account.id}${s.account.name ? ` (${s.account.name})` : ''}` : '-';
@@ -52,5 +56,18 @@ function renderEnvironment(ctx: CommandContext, s: EnvironmentStatus): void {
     ],
     ['  last sync', sync],
     ['  last repair', s.lastRepair ? `${age(s.lastRepair.ageSeconds)}: ${s.lastRepair.summary}` : 'never'],
+    ['  alerts', alertSummary(ctx, s)],
   ]);
+  renderLatestAlerts(ctx, s);
+}
+
+/** Open alerts (payment failures in a row, webhook failures, backlog): how many, and where to see them. */
+function alertSummary({ out }: CommandContext, s: EnvironmentStatus): string {
+  return s.alerts.open
+    ? out.paint('red', `${s.alerts.open} open (paywire alerts list -e ${s.environment})`)
+    : 'none open';
+}
+
+function renderLatestAlerts({ out }: CommandContext, s: EnvironmentStatus): void {
+  for (const alert of s.alerts.latest) out.line(`    ${when(alert.openedAt)}  ${alert.kind}: ${alert.message}`);
 }

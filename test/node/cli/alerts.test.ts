@@ -86,6 +86,10 @@ describe('paywire alerts', () => {
       open: 1,
       latest: [expect.objectContaining({ kind: 'payment_failures', subjectId: 'acme' })],
     });
+    // ...and so does the human one
+    const human = await cli(['status']);
+    expect(human.stdout).toMatch(/alerts:\s+1 open \(paywire alerts list -e test\)/);
+    expect(human.stdout).toContain('payment_failures: 3 failed payments in a row for team:acme');
   });
 
   it('audit: one subject, and a usage error for a malformed --subject', async () => {

@@ -69,5 +69,6 @@ function alertSummary({ out }: CommandContext, s: EnvironmentStatus): string {
 }
 
 function renderLatestAlerts({ out }: CommandContext, s: EnvironmentStatus): void {
-  for (const alert of s.alerts.latest) out.line(`    ${when(alert.openedAt)}  ${alert.kind}: ${alert.message}`);
+  for (const alert of s.alerts.latest)
+    out.line(`    ${when(alert.openedAt)}  ${alert.kind}: ${alert.message}`);
 }

@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { type Environment, idempotencyKeys } from '../../../drizzle/schema';
+import { sha256Hex } from '../../crypto/hex';
 import { dbCall } from '../../db/errors';
 import { AppError } from '../../errors';
 import { stripeCall } from '../../stripe/errors';
@@ -182,11 +183,6 @@ function translateStripeFailure(err: unknown, key: string): unknown {
     );
   }
   return err;
-}
-
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** JSON with object keys sorted, so that the same request always hashes the same. */

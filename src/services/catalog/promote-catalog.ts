@@ -1,12 +1,13 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { type Environment, prices, products } from '../../../drizzle/schema';
+import { sha256Hex } from '../../crypto/hex';
 import { dbCall } from '../../db/errors';
 import { AppError } from '../../errors';
 import type { ServiceContext } from '../context';
 import type { PriceRow, ProductRow } from '../projection-read/list-catalog';
 import { createPrice } from './create-price';
 import { createProduct } from './create-product';
-import { canonicalJson, sha256Hex } from './idempotency';
+import { canonicalJson } from './idempotency';
 import {
   PAYWIRE_KEY,
   type PlanStep,

@@ -1,4 +1,6 @@
 /** JSON with object keys sorted at every level: equal requests hash equal whatever their key order. */
+import { sha256Hex } from '../../crypto/hex';
+
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
@@ -12,6 +14,5 @@ function canonicalJson(value: unknown): string {
 
 /** SHA-256 (hex) of a validated request: what an Idempotency-Key replay must match. */
 export async function requestHash(request: unknown): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonicalJson(request)));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return sha256Hex(canonicalJson(request));
 }

@@ -2,6 +2,7 @@
  * The recipes this build ships (bundled.ts, generated from recipes/), looked up by name and
  * rendered for a schema, with the checksum an install records in paywire.recipe_installs.
  */
+import { sha256Hex } from '../../crypto/hex';
 import { AppError } from '../../errors';
 import { BUNDLED_RECIPES, type BundledRecipe } from './bundled';
 import { DEFAULT_RECIPE_SCHEMA, recipeStatements, renderRecipe } from './render';
@@ -35,11 +36,6 @@ export async function renderForSchema(name: string, schema = DEFAULT_RECIPE_SCHE
     statements: recipeStatements(recipe.sql, schema),
     checksum: await sha256Hex(sql),
   };
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**

@@ -589,10 +589,6 @@ export const outbox = paywire.table(
     index('outbox_pending_idx').on(t.environment, t.processedAt, t.availableAt),
     // pull API: ?after=<id> within an environment
     index('outbox_env_id_idx').on(t.environment, t.id),
-    // the webhook batch reads back the deliveries its event's messages fanned out to
-    index('outbox_env_event_idx')
-      .on(t.environment, t.stripeEventId)
-      .where(sql`${t.stripeEventId} is not null`),
   ],
 );
 

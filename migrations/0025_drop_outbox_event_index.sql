@@ -1,0 +1,2 @@
+-- outbox_env_event_idx (0021) was never used: the webhook batch finds its deliveries through hook_deliveries (src/services/outbox/event-deliveries.ts), not by event id. It cost an index insert per outbox message.
+DROP INDEX "paywire"."outbox_env_event_idx";

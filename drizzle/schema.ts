@@ -16,6 +16,7 @@ import {
   bigserial,
   boolean,
   check,
+  customType,
   index,
   integer,
   jsonb,
@@ -549,6 +550,9 @@ export const paymentHistory = paywire.table(
 // ---------------------------------------------------------------------------------------------
 // Fulfillment hand-off
 
+/** Postgres `xid8`: a 64-bit transaction id (drizzle has no built-in type); text on the wire. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
+
 /**
  * One message per business fact (payment succeeded, subscription started…), appended by
  * Paywire's triggers in the same transaction as the projection change that is the fact (issue
@@ -581,14 +585,22 @@ export const outbox = paywire.table(
     /** pull consumers: set by the ack (POST /admin/v1/:env/outbox/ack) */
     processedAt: tz('processed_at'),
     lastError: text('last_error'),
+    /**
+     * the transaction that wrote the message: ids are taken at INSERT and transactions commit out
+     * of id order, so the pull API pages in (xid, id) order and only below the oldest transaction
+     * still running (docs/fulfillment.md, Pull). Rows from before this column have '0'.
+     */
+    xid: xid8('xid').notNull().default(sql`pg_current_xact_id()`),
     ...timestamps(),
   },
   (t) => [
     envCheck('outbox', t.environment),
     uniqueIndex('outbox_env_dedupe_uq').on(t.environment, t.dedupeKey),
     index('outbox_pending_idx').on(t.environment, t.processedAt, t.availableAt),
-    // pull API: ?after=<id> within an environment
+    // pull API: resolves ?after=<id> / up_to to its row within an environment
     index('outbox_env_id_idx').on(t.environment, t.id),
+    // pull API: pages in (xid, id) order after that row
+    index('outbox_env_xid_id_idx').on(t.environment, t.xid, t.id),
   ],
 );
 

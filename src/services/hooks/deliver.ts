@@ -3,7 +3,7 @@ import type { Environment } from '../../../drizzle/schema';
 import { dbCall } from '../../db/errors';
 import { redact } from '../../redact';
 import type { ServiceContext } from '../context';
-import type { MessageEnvelope } from '../outbox/envelope';
+import { messageEnvelope } from '../outbox/envelope';
 import type { OutboxQueueMessage } from '../outbox/queue';
 import { openHookSecret } from './endpoint-secret';
 import { paywireSignature } from './signature';
@@ -15,17 +15,35 @@ export const BASE_BACKOFF_SECONDS = 30;
 export const MAX_BACKOFF_SECONDS = 3600;
 /** How long the app has to answer one POST. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
-/** Wait before looking again when an earlier message of the same key is still in flight. */
+/** Order waits back off on the Queue message's attempts: 5 s · 2^(attempts-1), at most 5 min. */
 const ORDER_WAIT_MIN_SECONDS = 5;
 const ORDER_WAIT_MAX_SECONDS = 300;
+/**
+ * How long a claim holds a delivery (one POST takes at most DELIVERY_TIMEOUT_MS): no other copy
+ * of its Queue message may attempt it meanwhile. If the Worker dies mid-attempt the claim lapses
+ * and the message's retry (or the cron) attempts it again. Not a multiple of 30 s, so a claim is
+ * told apart from a backoff (next_attempt_at - enqueued_at, see retry-deliveries.ts).
+ */
+export const CLAIM_LEASE_SECONDS = 45;
 
 export const backoffSeconds = (failedAttempts: number) =>
   Math.min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2 ** Math.max(0, failedAttempts - 1));
 
+export const orderWaitSeconds = (messageAttempts: number) =>
+  Math.min(
+    ORDER_WAIT_MAX_SECONDS,
+    ORDER_WAIT_MIN_SECONDS * 2 ** Math.min(16, Math.max(0, messageAttempts - 1)),
+  );
+
 /** What the consumer does with one Queue message once its delivery's state is settled. */
 export type DeliveryOutcome =
   | { kind: 'ack'; reason: 'delivered' | 'dead' | 'settled' | 'missing' | 'disabled' }
-  | { kind: 'retry'; delaySeconds: number; reason: 'failed' | 'ordered' | 'unsettled' };
+  | { kind: 'retry'; delaySeconds: number; reason: 'failed' | 'ordered' | 'not-due' | 'unsettled' };
+
+/** last_error of an attempt that failed before the POST (fixed texts: never a secret or the payload). */
+export const SECRET_UNREADABLE_ERROR = 'the endpoint secret cannot be decrypted with PAYWIRE_ENCRYPTION_KEY';
+export const MESSAGE_UNREADABLE_ERROR =
+  'the message could not be prepared for delivery (payload or signature)';
 
 interface DeliveryRow {
   id: string;
@@ -37,13 +55,18 @@ interface DeliveryRow {
   secret_ciphertext: string;
   outbox_id: string;
   topic: string;
-  created: string;
+  /** outbox.created_at in epoch milliseconds (what a Date of it holds) */
+  created_ms: string;
   subject_type: string | null;
   subject_id: string | null;
   stripe_event_id: string | null;
   payload: unknown;
   /** seconds until the earliest still-pending delivery of a lower outbox id on the same key may run; null = none */
   blocked_for: string | null;
+  /** this copy holds the delivery now (and only this one) */
+  claimed: boolean;
+  /** seconds until next_attempt_at (a claim or a backoff), 0 when due */
+  due_in: string;
 }
 
 /**
@@ -57,27 +80,35 @@ export async function deliverBatch(
 ): Promise<void> {
   await Promise.all(
     batch.messages.map(async (message) => {
-      const outcome = await deliverMessage(ctx, message.body).catch((err): DeliveryOutcome => {
-        ctx.logger.error('hook delivery could not be settled', {
-          deliveryId: message.body?.deliveryId,
-          error: redact(err instanceof Error ? err.message : String(err)).slice(0, 500),
-        });
-        return { kind: 'retry', delaySeconds: BASE_BACKOFF_SECONDS, reason: 'unsettled' };
-      });
+      const outcome = await deliverMessage(ctx, message.body, message.attempts).catch(
+        (err): DeliveryOutcome => {
+          ctx.logger.error('hook delivery could not be settled', {
+            deliveryId: message.body?.deliveryId,
+            error: redact(err instanceof Error ? err.message : String(err)).slice(0, 500),
+          });
+          return { kind: 'retry', delaySeconds: BASE_BACKOFF_SECONDS, reason: 'unsettled' };
+        },
+      );
       if (outcome.kind === 'ack') message.ack();
       else message.retry({ delaySeconds: outcome.delaySeconds });
     }),
   );
 }
 
-/** One delivery attempt: load, check order, POST, record. */
+/**
+ * One Queue message: claim the delivery (one statement with the load), then POST and record.
+ * Only the copy that claims it attempts it, and only once it is due, so copies of one message
+ * (the cron's safety net, an operator's retry, a lagging Queue) never POST side by side nor
+ * skip the backoff. Only database errors escape (the caller retries those uncounted).
+ */
 export async function deliverMessage(
   ctx: ServiceContext,
   body: OutboxQueueMessage,
+  messageAttempts = 1,
 ): Promise<DeliveryOutcome> {
   if (!body || typeof body.deliveryId !== 'number' || !['test', 'live'].includes(body.environment))
     return { kind: 'ack', reason: 'missing' };
-  const row = await loadDelivery(ctx, body.environment, body.deliveryId);
+  const row = await claimDelivery(ctx, body.environment, body.deliveryId);
   if (!row) return { kind: 'ack', reason: 'missing' };
   if (row.status !== 'pending') return { kind: 'ack', reason: 'settled' };
   if (!row.enabled) {
@@ -90,36 +121,62 @@ export async function deliverMessage(
     return { kind: 'ack', reason: 'disabled' };
   }
   if (row.blocked_for !== null) {
+    // The claim statement noted the wait (enqueued_at = now()): the cron does not take it as stuck.
     const wait = Math.ceil(Number(row.blocked_for));
     return {
       kind: 'retry',
       reason: 'ordered',
-      delaySeconds: Math.min(ORDER_WAIT_MAX_SECONDS, Math.max(ORDER_WAIT_MIN_SECONDS, wait)),
+      delaySeconds: Math.min(ORDER_WAIT_MAX_SECONDS, Math.max(orderWaitSeconds(messageAttempts), wait)),
     };
   }
-  const attempt = await postEnvelope(ctx, body.environment, row);
+  // Another copy holds it, or it is backing off: look again when that ends.
+  if (!row.claimed)
+    return { kind: 'retry', reason: 'not-due', delaySeconds: Math.max(1, Math.ceil(Number(row.due_in))) };
+  const attempt = await attemptDelivery(ctx, body.environment, row);
   return recordAttempt(ctx, row, attempt);
 }
 
-async function loadDelivery(
+/**
+ * Loads the delivery with its endpoint and message and, in the same statement, claims it:
+ * pending, due, its endpoint enabled and no earlier message of its key pending → next_attempt_at
+ * moves a lease ahead. A delivery waiting behind an earlier message gets enqueued_at = now().
+ * Concurrent copies: the update re-checks next_attempt_at on the row it locks, so one wins.
+ */
+async function claimDelivery(
   ctx: ServiceContext,
   environment: Environment,
   deliveryId: number,
 ): Promise<DeliveryRow | undefined> {
-  const result = await dbCall('load hook delivery', () =>
+  const result = await dbCall('claim hook delivery', () =>
     ctx.db.execute<Record<string, unknown>>(sql`
-      select d.id, d.status, d.attempts, d.endpoint_id, e.url, e.enabled, e.secret_ciphertext,
-             d.outbox_id, o.topic, extract(epoch from o.created_at)::bigint as created,
-             o.subject_type, o.subject_id, o.stripe_event_id, o.payload,
-             (select greatest(0, extract(epoch from (p.next_attempt_at - now())))
-                from paywire.hook_deliveries p
-               where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key
-                 and p.outbox_id < d.outbox_id and p.status = 'pending'
-               order by p.outbox_id limit 1) as blocked_for
-        from paywire.hook_deliveries d
-        join paywire.hook_endpoints e on e.id = d.endpoint_id
-        join paywire.outbox o on o.id = d.outbox_id
-       where d.id = ${deliveryId} and d.environment = ${environment}`),
+      with d as (
+        select d.id, d.status, d.attempts, d.endpoint_id, d.outbox_id, d.next_attempt_at,
+               e.url, e.enabled, e.secret_ciphertext,
+               (select greatest(0, extract(epoch from (p.next_attempt_at - now())))
+                  from paywire.hook_deliveries p
+                 where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key
+                   and p.outbox_id < d.outbox_id and p.status = 'pending'
+                 order by p.outbox_id limit 1) as blocked_for
+          from paywire.hook_deliveries d
+          join paywire.hook_endpoints e on e.id = d.endpoint_id
+         where d.id = ${deliveryId} and d.environment = ${environment}),
+      touched as (
+        update paywire.hook_deliveries h
+           set enqueued_at = now(),
+               next_attempt_at = case when d.blocked_for is null
+                                      then now() + make_interval(secs => ${CLAIM_LEASE_SECONDS})
+                                      else h.next_attempt_at end
+          from d
+         where h.id = d.id and h.status = 'pending' and d.enabled
+           and (d.blocked_for is not null or h.next_attempt_at <= now())
+        returning h.id, d.blocked_for is null as claimed)
+      select d.id, d.status, d.attempts, d.endpoint_id, d.url, d.enabled, d.secret_ciphertext,
+             d.outbox_id, o.topic, floor(extract(epoch from o.created_at) * 1000)::bigint as created_ms,
+             o.subject_type, o.subject_id, o.stripe_event_id, o.payload, d.blocked_for,
+             coalesce((select t.claimed from touched t), false) as claimed,
+             greatest(0, extract(epoch from (d.next_attempt_at - now()))) as due_in
+        from d
+        join paywire.outbox o on o.id = d.outbox_id`),
   );
   return result.rows[0] as DeliveryRow | undefined;
 }
@@ -130,27 +187,49 @@ interface Attempt {
   error: string | null;
 }
 
-async function postEnvelope(
+/** Builds, signs and POSTs the envelope; every failure is a failed attempt (none throws). */
+async function attemptDelivery(
   ctx: ServiceContext,
   environment: Environment,
   row: DeliveryRow,
 ): Promise<Attempt> {
-  const envelope: MessageEnvelope = {
-    id: String(row.outbox_id),
-    type: row.topic,
-    environment,
-    created: Number(row.created),
-    subject: row.subject_type && row.subject_id ? { type: row.subject_type, id: row.subject_id } : null,
-    stripe_event_id: row.stripe_event_id,
-    data: typeof row.payload === 'string' ? JSON.parse(row.payload) : (row.payload ?? {}),
-  };
-  const text = JSON.stringify(envelope);
-  const secret = await openHookSecret(ctx, {
-    environment,
-    id: row.endpoint_id,
-    secretCiphertext: row.secret_ciphertext,
-  });
-  const signature = await paywireSignature(secret, text, ctx.clock.now());
+  let text: string;
+  let signature: string;
+  try {
+    text = JSON.stringify(
+      messageEnvelope({
+        id: Number(row.outbox_id),
+        topic: row.topic,
+        environment,
+        createdAt: new Date(Number(row.created_ms)),
+        subjectType: row.subject_type,
+        subjectId: row.subject_id,
+        stripeEventId: row.stripe_event_id,
+        payload: typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload,
+      }),
+    );
+  } catch {
+    return { ok: false, status: null, error: MESSAGE_UNREADABLE_ERROR };
+  }
+  let secret: string;
+  try {
+    secret = await openHookSecret(ctx, {
+      environment,
+      id: row.endpoint_id,
+      secretCiphertext: row.secret_ciphertext,
+    });
+  } catch {
+    return { ok: false, status: null, error: SECRET_UNREADABLE_ERROR };
+  }
+  try {
+    signature = await paywireSignature(secret, text, ctx.clock.now());
+  } catch {
+    return { ok: false, status: null, error: MESSAGE_UNREADABLE_ERROR };
+  }
+  return postEnvelope(row, text, signature);
+}
+
+async function postEnvelope(row: DeliveryRow, text: string, signature: string): Promise<Attempt> {
   try {
     const res = await fetch(row.url, {
       method: 'POST',

@@ -2,9 +2,10 @@ import { sql } from 'drizzle-orm';
 import type { Environment } from '../../../drizzle/schema';
 import { dbCall } from '../../db/errors';
 import { AppError } from '../../errors';
-import { auditStatement } from '../audit/record-audit';
+import type { AuditEntry } from '../audit/record-audit';
 import type { ServiceContext } from '../context';
 import { enqueueDeliveries } from '../outbox/queue';
+import { CLAIM_LEASE_SECONDS } from './deliver';
 
 /** At most this many dead deliveries are revived per call (the answer says how many remain). */
 export const RETRY_DEAD_LIMIT = 500;
@@ -16,11 +17,32 @@ export interface RetryDeliveriesResult {
   remaining: number;
 }
 
-const revive = (where: ReturnType<typeof sql>) => sql`
-  update paywire.hook_deliveries
-     set status = 'pending', attempts = 0, next_attempt_at = now(), enqueued_at = now(), last_error = null
-   where id in (${where})
-   returning id`;
+/**
+ * Back to pending with a fresh attempt count, due now, and the audit entry in the same statement,
+ * written only if a row was revived (`details.retried` counts them). A pending delivery a Queue
+ * copy has claimed (next_attempt_at is exactly enqueued_at + the lease; backoffs are multiples of
+ * 30 s) keeps its claim: the copy enqueued now attempts it only if the claimant's attempt fails.
+ */
+const reviveAndAudit = (
+  ctx: Pick<ServiceContext, 'actor' | 'requestId'>,
+  where: ReturnType<typeof sql>,
+  entry: Required<Pick<AuditEntry, 'action'>> & { environment: Environment; target: string | null },
+) => sql`
+  with revived as (
+    update paywire.hook_deliveries
+       set status = 'pending', attempts = 0, enqueued_at = now(), last_error = null,
+           next_attempt_at = case
+             when status = 'pending' and next_attempt_at > now()
+              and next_attempt_at = enqueued_at + make_interval(secs => ${CLAIM_LEASE_SECONDS})
+             then next_attempt_at else now() end
+     where id in (${where})
+     returning id),
+  audit as (
+    insert into paywire.audit_log (actor, action, environment, target, details, request_id)
+    select ${ctx.actor.id}, ${entry.action}, ${entry.environment}, ${entry.target},
+           jsonb_build_object('retried', count(*)), ${ctx.requestId}
+      from revived having count(*) > 0)
+  select id from revived`;
 
 /** One delivery back to pending with a fresh attempt count, enqueued at once. Delivered → 409. */
 export async function retryHookDelivery(
@@ -37,15 +59,14 @@ export async function retryHookDelivery(
   if (!status) throw new AppError('NOT_FOUND', `No hook delivery ${deliveryId} in ${environment}`);
   if (status === 'delivered')
     throw new AppError('CONFLICT', `Hook delivery ${deliveryId} is already delivered; nothing to retry`);
-  const [revived] = await dbCall('retry hook delivery', () =>
-    ctx.db.batch([
-      ctx.db.execute<{ id: string }>(
-        revive(
-          sql`select id from paywire.hook_deliveries where id = ${deliveryId} and environment = ${environment} and status <> 'delivered'`,
-        ),
+  const revived = await dbCall('retry hook delivery', () =>
+    ctx.db.execute<{ id: string }>(
+      reviveAndAudit(
+        ctx,
+        sql`select id from paywire.hook_deliveries where id = ${deliveryId} and environment = ${environment} and status <> 'delivered'`,
+        { action: 'hook.delivery.retry', environment, target: String(deliveryId) },
       ),
-      auditStatement(ctx, { action: 'hook.delivery.retry', environment, target: String(deliveryId) }),
-    ]),
+    ),
   );
   const ids = revived.rows.map((r) => Number(r.id));
   const enqueued = await enqueueDeliveries(ctx.outboxQueue, environment, ids);
@@ -63,8 +84,10 @@ export async function retryDeadHookDeliveries(
   const [revived, left] = await dbCall('retry dead hook deliveries', () =>
     ctx.db.batch([
       ctx.db.execute<{ id: string }>(
-        revive(
+        reviveAndAudit(
+          ctx,
           sql`select id from paywire.hook_deliveries where ${dead} order by id limit ${RETRY_DEAD_LIMIT}`,
+          { action: 'hook.delivery.retry_dead', environment, target: endpointId ?? null },
         ),
       ),
       ctx.db.execute<{ n: number }>(
@@ -73,15 +96,6 @@ export async function retryDeadHookDeliveries(
     ]),
   );
   const ids = revived.rows.map((r) => Number(r.id));
-  if (ids.length > 0)
-    await dbCall('audit dead hook deliveries retry', () =>
-      auditStatement(ctx, {
-        action: 'hook.delivery.retry_dead',
-        environment,
-        target: endpointId ?? null,
-        details: { retried: ids.length },
-      }),
-    );
   const enqueued = await enqueueDeliveries(ctx.outboxQueue, environment, ids);
   return { retried: ids.length, enqueued, remaining: Number(left.rows[0]?.n ?? 0) };
 }

@@ -91,7 +91,9 @@ export async function ingestEvent(
       ...deliveries,
     ]);
     const processed = (results[0] as Array<{ id: string }>).length > 0;
-    if (processed && deliveries.length > 0) enqueueAfterCommit(ctx, environment, results[results.length - 1]);
+    // Whatever the last statement marked enqueued is handed over, duplicate or not: a row it
+    // marked and left out would wait for the cron's stuck rule.
+    if (deliveries.length > 0) enqueueAfterCommit(ctx, environment, results[results.length - 1]);
     return { status: processed ? 'processed' : 'duplicate', eventId: event.id, type: event.type };
   } catch (err) {
     // The database did not answer: nothing was written and nothing can be recorded; 503

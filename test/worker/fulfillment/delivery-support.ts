@@ -5,7 +5,13 @@
  * message sent through miniflare's queue would be consumed with the base bindings (another
  * database).
  */
-import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  waitOnExecutionContext,
+} from 'cloudflare:test';
 import { expect, inject } from 'vitest';
 import worker from '../../../src/index';
 import type { OutboxQueueMessage } from '../../../src/services/outbox/queue';
@@ -154,11 +160,15 @@ export async function makeDue(env: TestEnv, endpointId: string) {
 
 let messageCounter = 0;
 /** Runs the consumer over one batch of messages with the test's bindings; returns the Queue's verdict. */
-export async function consume(env: TestEnv, bodies: OutboxQueueMessage[]) {
+export async function consume(
+  env: TestEnv,
+  bodies: OutboxQueueMessage[],
+  options: { attempts?: number } = {},
+) {
   const messages = bodies.map((body) => ({
     id: `msg-${++messageCounter}`,
     timestamp: new Date(),
-    attempts: 1,
+    attempts: options.attempts ?? 1,
     body,
   }));
   const batch = createMessageBatch<OutboxQueueMessage>('paywire-outbox', messages);
@@ -193,7 +203,14 @@ export async function consume(env: TestEnv, bodies: OutboxQueueMessage[]) {
       ...(retried ? { retryDelay: delays.get(m.id) } : {}),
     });
   });
-  return { result, byDelivery };
+  return { result, byDelivery, messages };
+}
+
+/** One cron tick with the test's bindings (the Queue hand-over and the stuck-delivery safety net). */
+export async function tick(env: TestEnv) {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron: '*/10 * * * *' }), env, ctx);
+  await waitOnExecutionContext(ctx);
 }
 
 export const bodiesFor = (ids: number[], environment: 'test' | 'live' = 'test'): OutboxQueueMessage[] =>

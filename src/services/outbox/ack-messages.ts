@@ -2,10 +2,13 @@ import { sql } from 'drizzle-orm';
 import type { Environment } from '../../../drizzle/schema';
 import { dbCall } from '../../db/errors';
 import type { ServiceContext } from '../context';
+import { commitHorizon, pullPosition } from './list-messages';
 
 /**
- * Pull API: marks messages handled (`processed_at`), by id or every one up to an id. Idempotent:
- * an acked message keeps its first ack time; `acked` counts the ones this call marked.
+ * Pull API: marks messages handled (`processed_at`), by id or every one up to an id in the pull
+ * order ((xid, id), below the commit horizon: see listOutboxMessages), so `up_to` never marks a
+ * message no listing could have returned yet. Idempotent: an acked message keeps its first ack
+ * time; `acked` counts the ones this call marked.
  */
 export async function ackOutboxMessages(
   ctx: ServiceContext,
@@ -13,7 +16,7 @@ export async function ackOutboxMessages(
 ): Promise<{ acked: number }> {
   const which =
     input.upTo !== undefined
-      ? sql`id <= ${input.upTo}`
+      ? sql`xid < ${commitHorizon} and (xid, id) <= ${pullPosition(input.environment, input.upTo)}`
       : sql`id = any(${`{${(input.ids ?? []).join(',')}}`}::bigint[])`;
   const result = await dbCall('ack outbox messages', () =>
     ctx.db.execute<{ n: number }>(sql`

@@ -6680,8 +6680,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Pull outbox messages after an id, in id order
-     * @description Pass the last id you handled as `after`; acknowledge with POST /admin/v1/{env}/outbox/ack. `nextAfter` is set when the page is full (more may follow).
+     * Pull outbox messages after an id, in commit order
+     * @description Pass the last id you handled as `after` (0: from the start); acknowledge with POST /admin/v1/{env}/outbox/ack. `nextAfter` is set when the page is full (more may follow). Ids are taken when a message is written and transactions commit out of id order, so messages come in (writing transaction, id) order and a message is listed only once every transaction older than its own has finished: one committed later always comes after the ones already listed, so `after` never steps over it. Ids are therefore not always increasing within a page; dedupe on them (at least once).
      */
     get: {
       parameters: {
@@ -6707,7 +6707,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Messages in id order */
+        /** @description Messages in commit order */
         200: {
           headers: {
             [name: string]: unknown;
@@ -6842,7 +6842,7 @@ export interface paths {
     put?: never;
     /**
      * Acknowledge pulled messages (by ids, or every one up to an id)
-     * @description Idempotent: `acked` counts the messages this call marked.
+     * @description Idempotent: `acked` counts the messages this call marked. `up_to` marks the messages a listing returns up to and including that id, in the same order (commit order, see GET /admin/v1/{env}/outbox): never one whose transaction is still running, nor one committed after it.
      */
     post: {
       parameters: {

@@ -10,9 +10,9 @@ export const route = createRoute({
   method: 'get',
   path: '/admin/v1/{env}/outbox',
   tags: ['outbox'],
-  summary: 'Pull outbox messages after an id, in id order',
+  summary: 'Pull outbox messages after an id, in commit order',
   description:
-    'Pass the last id you handled as `after`; acknowledge with POST /admin/v1/{env}/outbox/ack. `nextAfter` is set when the page is full (more may follow).',
+    'Pass the last id you handled as `after` (0: from the start); acknowledge with POST /admin/v1/{env}/outbox/ack. `nextAfter` is set when the page is full (more may follow). Ids are taken when a message is written and transactions commit out of id order, so messages come in (writing transaction, id) order and a message is listed only once every transaction older than its own has finished: one committed later always comes after the ones already listed, so `after` never steps over it. Ids are therefore not always increasing within a page; dedupe on them (at least once).',
   security: [{ adminKey: [] }],
   request: {
     params: z.object({ env: EnvParam }),
@@ -25,7 +25,7 @@ export const route = createRoute({
   responses: {
     200: jsonContent(
       z.object({ data: z.array(OutboxMessage), nextAfter: z.string().nullable() }),
-      'Messages in id order',
+      'Messages in commit order',
     ),
     ...errorResponses(...ADMIN_ERRORS, 'NOT_FOUND'),
   },

@@ -17,7 +17,8 @@ export const route = createRoute({
   path: '/admin/v1/{env}/outbox/ack',
   tags: ['outbox'],
   summary: 'Acknowledge pulled messages (by ids, or every one up to an id)',
-  description: 'Idempotent: `acked` counts the messages this call marked.',
+  description:
+    'Idempotent: `acked` counts the messages this call marked. `up_to` marks the messages a listing returns up to and including that id, in the same order (commit order, see GET /admin/v1/{env}/outbox): never one whose transaction is still running, nor one committed after it.',
   security: [{ adminKey: [] }],
   request: {
     params: z.object({ env: EnvParam }),

@@ -222,6 +222,73 @@ create trigger {{schema}}_credits_payment
   for each row when (new.kind in ('checkout_session', 'refund'))
   execute function {{schema}}.credits_on_payment_history();
 --> statement-breakpoint
+-- A price or product projected (or its metadata edited) after the purchase: the purchases that
+-- name the price (by id or lookup key), or a price of the product, and have no grant yet are
+-- refreshed, so a late catalog grants then (once: the grant is an insert on the ledger's key).
+create or replace function {{schema}}.credits_on_catalog()
+returns trigger
+language plpgsql security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_price text;
+  v_product text;
+begin
+  -- NEW of a product has no stripe_price_id: read it only on prices
+  if TG_TABLE_NAME = 'prices' then
+    v_price := new.stripe_price_id;
+  else
+    v_product := new.stripe_product_id;
+  end if;
+  perform {{schema}}.credits_refresh(new.environment, w.session)
+     from (select distinct pay.stripe_object_id as session
+             from paywire.prices p
+             join paywire.checkout_sessions cs
+               on cs.environment = p.environment
+              and (cs.request -> 'lineItems' @> jsonb_build_array(jsonb_build_object('price', p.stripe_price_id))
+                   or (p.lookup_key is not null
+                       and cs.request -> 'lineItems' @> jsonb_build_array(jsonb_build_object('lookupKey', p.lookup_key))))
+             join paywire.payment_history pay
+               on pay.environment = cs.environment and pay.kind = 'checkout_session'
+              and pay.stripe_object_id = cs.stripe_checkout_session_id
+              and pay.status in ('paid', 'no_payment_required')
+            where p.environment = new.environment
+              and (p.stripe_price_id = v_price or p.stripe_product_id = v_product)
+              and not exists (
+                    select 1 from {{schema}}.credit_ledger l
+                     where l.environment = pay.environment and l.reason = 'purchase'
+                       and l.source_id = pay.stripe_object_id)) w;
+  return null;
+end
+$$;
+--> statement-breakpoint
+drop trigger if exists {{schema}}_credits_prices_new on paywire.prices;
+--> statement-breakpoint
+create trigger {{schema}}_credits_prices_new
+  after insert on paywire.prices
+  for each row execute function {{schema}}.credits_on_catalog();
+--> statement-breakpoint
+drop trigger if exists {{schema}}_credits_prices_changed on paywire.prices;
+--> statement-breakpoint
+create trigger {{schema}}_credits_prices_changed
+  after update on paywire.prices
+  for each row when (old.metadata is distinct from new.metadata or old.active is distinct from new.active
+                     or old.lookup_key is distinct from new.lookup_key)
+  execute function {{schema}}.credits_on_catalog();
+--> statement-breakpoint
+drop trigger if exists {{schema}}_credits_products_new on paywire.products;
+--> statement-breakpoint
+create trigger {{schema}}_credits_products_new
+  after insert on paywire.products
+  for each row execute function {{schema}}.credits_on_catalog();
+--> statement-breakpoint
+drop trigger if exists {{schema}}_credits_products_changed on paywire.products;
+--> statement-breakpoint
+create trigger {{schema}}_credits_products_changed
+  after update on paywire.products
+  for each row when (old.metadata is distinct from new.metadata)
+  execute function {{schema}}.credits_on_catalog();
+--> statement-breakpoint
 -- Spends credits of a subject: refuses (SQLSTATE P0001, message 'insufficient credits') to take
 -- the balance below zero. The same idempotency key (per subject and reason) answers the row it
 -- wrote the first time instead of spending twice.
@@ -286,6 +353,22 @@ begin
     grant usage on sequence {{schema}}.credit_ledger_id_seq to paywire_service;
     grant select on {{schema}}.credit_balances to paywire_service;
   end if;
+end
+$$;
+--> statement-breakpoint
+-- The security definer functions run as the recipe's owner, past RLS: nobody else may call them
+-- (Postgres lets PUBLIC execute a new function). Triggers fire them whoever writes the row.
+do $$
+declare
+  f regprocedure;
+begin
+  for f in
+    select p.oid::regprocedure from pg_proc p
+     where p.pronamespace = '{{schema}}'::regnamespace and p.prosecdef
+       and p.proname in ('credits_line_items', 'credits_refresh', 'credits_on_payment_history', 'credits_on_catalog')
+  loop
+    execute format('revoke all on function %s from public', f);
+  end loop;
 end
 $$;
 --> statement-breakpoint

@@ -358,6 +358,23 @@ as $$
 $$;
 --> statement-breakpoint
 
+-- The security definer functions run as the recipe's owner, past RLS: nobody else may call them
+-- (Postgres lets PUBLIC execute a new function). Triggers fire them whoever writes the row.
+do $$
+declare
+  f regprocedure;
+begin
+  for f in
+    select p.oid::regprocedure from pg_proc p
+     where p.pronamespace = '{{schema}}'::regnamespace and p.prosecdef
+       and p.proname in ('entitlements_on_subscription', 'entitlements_on_catalog')
+  loop
+    execute format('revoke all on function %s from public', f);
+  end loop;
+end
+$$;
+--> statement-breakpoint
+
 -- The app's server-side role reads the entitlements and may tune the grace period.
 do $$
 begin

@@ -134,6 +134,22 @@ as $$
   returning j.status
 $$;
 --> statement-breakpoint
+-- The security definer functions run as the recipe's owner, past RLS: nobody else may call them
+-- (Postgres lets PUBLIC execute a new function). Triggers fire them whoever writes the row.
+do $$
+declare
+  f regprocedure;
+begin
+  for f in
+    select p.oid::regprocedure from pg_proc p
+     where p.pronamespace = '{{schema}}'::regnamespace and p.prosecdef
+       and p.proname in ('fulfillment_jobs_on_outbox')
+  loop
+    execute format('revoke all on function %s from public', f);
+  end loop;
+end
+$$;
+--> statement-breakpoint
 do $$
 begin
   if exists (select 1 from pg_roles where rolname = 'paywire_service') then

@@ -639,6 +639,22 @@ revoke all on function {{schema}}.reveal_license_key(uuid), {{schema}}.reissue_l
   {{schema}}.validate_license(text, text, timestamptz), {{schema}}.activate_license(text, text, text, text),
   {{schema}}.deactivate_license(text, text, text) from public;
 --> statement-breakpoint
+-- The security definer functions run as the recipe's owner, past RLS: nobody else may call them
+-- (Postgres lets PUBLIC execute a new function). Triggers fire them whoever writes the row.
+do $$
+declare
+  f regprocedure;
+begin
+  for f in
+    select p.oid::regprocedure from pg_proc p
+     where p.pronamespace = '{{schema}}'::regnamespace and p.prosecdef
+       and p.proname in ('licenses_on_checkout', 'licenses_on_subscription', 'licenses_on_payment', 'licenses_on_catalog')
+  loop
+    execute format('revoke all on function %s from public', f);
+  end loop;
+end
+$$;
+--> statement-breakpoint
 do $$
 begin
   if exists (select 1 from pg_roles where rolname = 'paywire_service') then

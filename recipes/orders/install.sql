@@ -62,6 +62,18 @@ as $$
    where cs.environment = p_environment and cs.stripe_checkout_session_id = p_session
 $$;
 --> statement-breakpoint
+-- Line items with an item whose price Paywire had not projected when they were resolved.
+create or replace function {{schema}}.orders_line_items_incomplete(p_items jsonb)
+returns boolean
+language sql immutable
+set search_path = pg_catalog, pg_temp
+as $$
+  select exists (
+    select 1 from jsonb_array_elements(case when jsonb_typeof(p_items) = 'array' then p_items
+                                            else '[]'::jsonb end) i
+     where jsonb_typeof(i -> 'product') is distinct from 'string')
+$$;
+--> statement-breakpoint
 -- Recomputes one order from the current projection rows (never from the change that fired):
 -- the paid checkout payment row, its refunds and its payment intent's amount_refunded.
 create or replace function {{schema}}.orders_refresh(p_environment text, p_session text)
@@ -115,6 +127,9 @@ begin
     stripe_payment_intent_id = coalesce(excluded.stripe_payment_intent_id, o.stripe_payment_intent_id),
     amount = excluded.amount,
     currency = excluded.currency,
+    -- written once complete: items whose price was not projected yet are filled in when it is
+    line_items = case when {{schema}}.orders_line_items_incomplete(o.line_items) then excluded.line_items
+                      else o.line_items end,
     status = excluded.status,
     amount_refunded = excluded.amount_refunded,
     refunded_at = case when excluded.amount_refunded > o.amount_refunded then now() else o.refunded_at end,
@@ -125,7 +140,8 @@ begin
         (coalesce(o.subject_type, excluded.subject_type), coalesce(o.subject_id, excluded.subject_id),
          coalesce(excluded.stripe_customer_id, o.stripe_customer_id),
          coalesce(excluded.stripe_payment_intent_id, o.stripe_payment_intent_id),
-         excluded.amount, excluded.currency, excluded.status, excluded.amount_refunded);
+         excluded.amount, excluded.currency, excluded.status, excluded.amount_refunded)
+     or ({{schema}}.orders_line_items_incomplete(o.line_items) and o.line_items is distinct from excluded.line_items);
 end
 $$;
 --> statement-breakpoint
@@ -158,6 +174,54 @@ create trigger {{schema}}_orders_payment
   after insert or update on paywire.payment_history
   for each row when (new.kind in ('checkout_session', 'payment_intent', 'refund'))
   execute function {{schema}}.orders_on_payment_history();
+--> statement-breakpoint
+-- A price projected after the purchase (or a lookup key moved to it): the orders with an item
+-- still unresolved that names it take their line items then.
+create or replace function {{schema}}.orders_on_price()
+returns trigger
+language plpgsql security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  perform {{schema}}.orders_refresh(o.environment, o.stripe_checkout_session_id)
+     from {{schema}}.orders o
+    where o.environment = new.environment
+      and exists (
+            select 1 from jsonb_array_elements(o.line_items) i
+             where jsonb_typeof(i -> 'product') is distinct from 'string'
+               and (i ->> 'price' = new.stripe_price_id or i ->> 'lookup_key' = new.lookup_key));
+  return null;
+end
+$$;
+--> statement-breakpoint
+drop trigger if exists {{schema}}_orders_prices_new on paywire.prices;
+--> statement-breakpoint
+create trigger {{schema}}_orders_prices_new
+  after insert on paywire.prices
+  for each row execute function {{schema}}.orders_on_price();
+--> statement-breakpoint
+drop trigger if exists {{schema}}_orders_prices_changed on paywire.prices;
+--> statement-breakpoint
+create trigger {{schema}}_orders_prices_changed
+  after update on paywire.prices
+  for each row when (old.lookup_key is distinct from new.lookup_key or old.active is distinct from new.active)
+  execute function {{schema}}.orders_on_price();
+--> statement-breakpoint
+-- The security definer functions run as the recipe's owner, past RLS: nobody else may call them
+-- (Postgres lets PUBLIC execute a new function). Triggers fire them whoever writes the row.
+do $$
+declare
+  f regprocedure;
+begin
+  for f in
+    select p.oid::regprocedure from pg_proc p
+     where p.pronamespace = '{{schema}}'::regnamespace and p.prosecdef
+       and p.proname in ('orders_line_items', 'orders_refresh', 'orders_on_payment_history', 'orders_on_price')
+  loop
+    execute format('revoke all on function %s from public', f);
+  end loop;
+end
+$$;
 --> statement-breakpoint
 do $$
 begin

@@ -6,9 +6,22 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { relay } from '../support/emulator';
-import { freshUser, type RuntimeStack, relayAll, runtimeStack } from '../support/runtime-stack';
+import {
+  freshUser,
+  type RuntimeStack,
+  relayAll,
+  relayHoldingBack,
+  runtimeStack,
+} from '../support/runtime-stack';
 import { sqlFor } from '../support/worker';
-import { buy, installRecipe, oneTimePrice, redeliverEverything, withShuffledDeliveries } from './support';
+import {
+  buy,
+  installRecipe,
+  oneTimePrice,
+  recordedPurchase,
+  redeliverEverything,
+  withShuffledDeliveries,
+} from './support';
 
 let stack: RuntimeStack;
 /** 100 credits for 1000 (price metadata) */
@@ -196,5 +209,81 @@ describe('recipe credits', () => {
     expect(
       await sql()`select balance::int as balance from app.credit_balances where subject_type = 'org' and subject_id = 'org_late'`,
     ).toEqual([{ balance: 100 }]);
+  });
+});
+
+describe('recipe credits: the catalog arrives after the purchase', () => {
+  it('a pack whose product (carrying the credits) is projected after the checkout grants then, once', async () => {
+    const { stripe } = stack.emulator;
+    const product = await stripe.products.create({ name: 'Late pack', metadata: { credits: '9' } });
+    const price = await stripe.prices.create({ product: product.id, unit_amount: 400, currency: 'usd' });
+    // the price is projected (the runtime API sells only projected prices), its product is not
+    await relayHoldingBack(stack, ['product.created']);
+    const user = freshUser('lateproduct');
+    const purchase = await buy(stack, user, [{ price: price.id, quantity: 2 }]);
+    // the checkout's events are processed; product.created fails again
+    await relayHoldingBack(stack, ['product.created']);
+    const [paid] = await sql()`select status from paywire.payment_history
+      where kind = 'checkout_session' and stripe_object_id = ${purchase.session}`;
+    expect(paid).toEqual({ status: 'paid' });
+    expect(await ledgerOf(user)).toEqual([]);
+
+    const later = await relayAll(stack);
+    expect(later.map((d) => d.type)).toEqual(['product.created']);
+    const granted = [
+      { reason: 'purchase', credits: 18, source_id: purchase.session, stripe_refund_id: null },
+    ];
+    expect(await ledgerOf(user)).toEqual(granted);
+
+    // later catalog edits, redeliveries and refreshes never grant again nor change the grant
+    await stripe.products.update(product.id, { metadata: { credits: '50' } });
+    await stripe.prices.update(price.id, { metadata: { credits: '70' } });
+    await relayAll(stack);
+    await redeliverEverything(stack, 5);
+    await sql()`select app.credits_refresh('test', ${purchase.session})`;
+    expect(await ledgerOf(user)).toEqual(granted);
+    expect(await balanceOf(user)).toBe(18);
+  });
+
+  it('a price whose metadata gains credits after the purchase (price.updated last) grants then', async () => {
+    const plain = (await oneTimePrice(stack, { unitAmount: 250 })).price;
+    const user = freshUser('latemeta');
+    const purchase = await buy(stack, user, [{ price: plain, quantity: 3 }]);
+    await stack.emulator.stripe.prices.update(plain, { metadata: { credits: '4' } });
+    await relayHoldingBack(stack, ['price.updated']);
+    expect(await ledgerOf(user)).toEqual([]);
+    expect((await relayAll(stack)).map((d) => d.type)).toEqual(['price.updated']);
+    expect(await ledgerOf(user)).toEqual([
+      { reason: 'purchase', credits: 12, source_id: purchase.session, stripe_refund_id: null },
+    ]);
+  });
+
+  it('a recorded purchase whose price.created and product.created arrive last grants once, refunds included', async () => {
+    const { stripe } = stack.emulator;
+    const product = await stripe.products.create({ name: 'Unseen pack' });
+    const price = await stripe.prices.create({
+      product: product.id,
+      unit_amount: 500,
+      currency: 'usd',
+      metadata: { credits: '30' },
+    });
+    await relayHoldingBack(stack, ['product.created', 'price.created']);
+    expect(await sql()`select 1 from paywire.prices where stripe_price_id = ${price.id}`).toEqual([]);
+    const user = freshUser('unseen');
+    const purchase = await recordedPurchase(stack, user, [{ price: price.id, quantity: 2 }], 1000, 400);
+    expect(await ledgerOf(user)).toEqual([]);
+
+    const later = await relayAll(stack);
+    expect(later.map((d) => d.type).sort()).toEqual(['price.created', 'product.created']);
+    // 60 credits; the refund recorded before the catalog (400 of 1000) reverses 24 of them
+    expect(asSet(await ledgerOf(user))).toEqual(
+      asSet([
+        { reason: 'purchase', credits: 60, source_id: purchase.session },
+        { reason: 'refund', credits: -24, source_id: purchase.refund },
+      ]),
+    );
+    await redeliverEverything(stack, 6);
+    expect(await balanceOf(user)).toBe(36);
+    expect((await ledgerOf(user)).filter((r) => r.reason === 'purchase')).toHaveLength(1);
   });
 });

@@ -5,9 +5,23 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { userHeaders } from '../support/jwt';
-import { checkoutBody, freshUser, type RuntimeStack, relayAll, runtimeStack } from '../support/runtime-stack';
+import {
+  checkoutBody,
+  freshUser,
+  type RuntimeStack,
+  relayAll,
+  relayHoldingBack,
+  runtimeStack,
+} from '../support/runtime-stack';
 import { call, sqlFor } from '../support/worker';
-import { buy, installRecipe, oneTimePrice, redeliverEverything, withShuffledDeliveries } from './support';
+import {
+  buy,
+  installRecipe,
+  oneTimePrice,
+  recordedPurchase,
+  redeliverEverything,
+  withShuffledDeliveries,
+} from './support';
 
 let stack: RuntimeStack;
 let price: string;
@@ -172,5 +186,89 @@ describe('recipe orders', () => {
       );
       expect(rows).toEqual([{ status: 'refunded' }]);
     }
+  });
+});
+
+describe('recipe orders: the catalog arrives after the purchase', () => {
+  it('a purchase whose price.created and product.created arrive last gets complete line items then, once', async () => {
+    const { stripe } = stack.emulator;
+    const product = await stripe.products.create({ name: 'Late goods' });
+    const byId = await stripe.prices.create({ product: product.id, unit_amount: 700, currency: 'usd' });
+    const byKey = await stripe.prices.create({
+      product: product.id,
+      unit_amount: 300,
+      currency: 'usd',
+      lookup_key: 'orders_late_key',
+    });
+    await relayHoldingBack(stack, ['product.created', 'price.created']);
+    const user = freshUser('lateitems');
+    const purchase = await recordedPurchase(
+      stack,
+      user,
+      [
+        { price: byId.id, quantity: 2 },
+        { lookupKey: 'orders_late_key', quantity: 1 },
+      ],
+      1700,
+    );
+    expect(await orderOf(purchase.session)).toEqual([
+      expect.objectContaining({
+        subject_id: user,
+        amount: 1700,
+        status: 'paid',
+        line_items: [
+          { price: byId.id, lookup_key: null, product: null, quantity: 2, unit_amount: null, currency: null },
+          {
+            price: null,
+            lookup_key: 'orders_late_key',
+            product: null,
+            quantity: 1,
+            unit_amount: null,
+            currency: null,
+          },
+        ],
+      }),
+    ]);
+
+    const later = await relayAll(stack);
+    expect(later.map((d) => d.type).sort()).toEqual(['price.created', 'price.created', 'product.created']);
+    const complete = [
+      {
+        price: byId.id,
+        lookup_key: null,
+        product: product.id,
+        quantity: 2,
+        unit_amount: 700,
+        currency: 'usd',
+      },
+      {
+        price: byKey.id,
+        lookup_key: 'orders_late_key',
+        product: product.id,
+        quantity: 1,
+        unit_amount: 300,
+        currency: 'usd',
+      },
+    ];
+    expect(await orderOf(purchase.session)).toEqual([
+      expect.objectContaining({ status: 'paid', amount: 1700, line_items: complete }),
+    ]);
+
+    // complete line items are written once: the catalog moving on, redeliveries and refreshes keep them
+    const snapshot = () =>
+      sql()`select id, line_items, updated_at from app.orders where stripe_checkout_session_id = ${purchase.session}`;
+    const before = await snapshot();
+    await stripe.prices.create({
+      product: product.id,
+      unit_amount: 350,
+      currency: 'usd',
+      lookup_key: 'orders_late_key',
+      transfer_lookup_key: true,
+    });
+    await stripe.prices.update(byId.id, { active: false });
+    await relayAll(stack);
+    await redeliverEverything(stack, 8);
+    await sql()`select app.orders_refresh('test', ${purchase.session})`;
+    expect(await snapshot()).toEqual(before);
   });
 });

@@ -115,3 +115,39 @@ export async function redeliverEverything(stack: RuntimeStack, seed: number) {
   const deliveries = await withShuffledDeliveries(stack, seed, () => relayAll(stack));
   expect(deliveries.length).toBeGreaterThanOrEqual(events.length);
 }
+
+/**
+ * A purchase as Paywire records it (its checkout request row naming the line items, the paid
+ * `checkout_session` payment row, optionally a succeeded refund), written straight into the
+ * projection: the runtime API sells only prices Paywire has projected, so this is how a test
+ * reaches a purchase whose price's own events have not arrived yet.
+ */
+export async function recordedPurchase(
+  stack: RuntimeStack,
+  user: string,
+  lineItems: Array<{ price?: string; lookupKey?: string; quantity: number }>,
+  amount: number,
+  refunded?: number,
+) {
+  const sql = sqlFor(stack.env);
+  const tag = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  const session = `cs_test_recorded_${tag}`;
+  const paymentIntent = `pi_recorded_${tag}`;
+  const customer = `cus_recorded_${tag}`;
+  const refund = `re_recorded_${tag}`;
+  await sql`insert into paywire.checkout_sessions (environment, subject_type, subject_id, mode, request, status,
+      stripe_checkout_session_id, stripe_customer_id, stripe_payment_intent_id, amount_total, currency)
+    values ('test', 'user', ${user}, 'payment', ${JSON.stringify({ lineItems })}::jsonb, 'completed',
+      ${session}, ${customer}, ${paymentIntent}, ${amount}, 'usd')`;
+  await sql`insert into paywire.payment_history (environment, kind, stripe_object_id, stripe_customer_id,
+      subject_type, subject_id, stripe_checkout_session_id, stripe_payment_intent_id, amount, currency, status,
+      occurred_at, raw)
+    values ('test', 'checkout_session', ${session}, ${customer}, 'user', ${user}, ${session}, ${paymentIntent},
+      ${amount}, 'usd', 'paid', now(), '{}')`;
+  if (refunded !== undefined)
+    await sql`insert into paywire.payment_history (environment, kind, stripe_object_id, stripe_customer_id,
+        subject_type, subject_id, stripe_payment_intent_id, amount, currency, status, occurred_at, raw)
+      values ('test', 'refund', ${refund}, ${customer}, 'user', ${user}, ${paymentIntent}, ${refunded}, 'usd',
+        'succeeded', now(), '{}')`;
+  return { session, paymentIntent, customer, refund };
+}

@@ -64,6 +64,7 @@ describe('recipes admin API', () => {
     expect((await admin('GET', '/admin/v1/recipes/orders')).json.schema).toBe('app');
     expect((await admin('GET', '/admin/v1/recipes/nope')).status).toBe(404);
     expect((await admin('GET', '/admin/v1/recipes/orders?schema=Bad-Name')).status).toBe(400);
+    expect((await admin('GET', '/admin/v1/recipes/orders?schema=user')).status).toBe(400);
   });
 
   it('dry run plans and writes nothing; install runs once; the same checksum again is a no-op', async () => {
@@ -141,7 +142,16 @@ describe('recipes admin API', () => {
 
   it('a bad schema name or an unknown recipe is refused and writes nothing', async () => {
     const before = { installs: await installs(), audits: await audits() };
-    for (const schema of ['Bad-Name', 'paywire', 'public', 'pg_x', 'a;drop schema app', 'x'.repeat(49)]) {
+    for (const schema of [
+      'Bad-Name',
+      'paywire',
+      'public',
+      'pg_x',
+      'a;drop schema app',
+      'x'.repeat(49),
+      'user',
+      'order',
+    ]) {
       const res = await admin('POST', '/admin/v1/recipes/orders/install', { schema });
       expect(res.status, schema).toBe(400);
       expect(res.json.error.code).toBe('VALIDATION_FAILED');

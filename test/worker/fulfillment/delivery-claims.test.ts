@@ -3,7 +3,7 @@
  * (the cron's safety net, an operator's retry, a lagging Queue) never POST side by side nor
  * skip the backoff; order waits are recorded on the row and back off; failures before the POST
  * count as attempts; the pushed envelope is the pulled one. Retry audit in the same statement.
- * Two copies in one batch run concurrently; on PGlite the endpoint serializes their statements,
+ * Copies in one batch run concurrently; on PGlite the endpoint serializes their statements,
  * on Postgres (worker-postgres) they really race for the row.
  */
 import { describe, expect, it } from 'vitest';
@@ -30,16 +30,21 @@ async function verdicts(round: Awaited<ReturnType<typeof consume>>) {
 }
 
 describe('one copy at a time', () => {
-  it('two copies of a message in one batch: one POST, one attempt, the other copy retried then acked', async () => {
+  it('copies of a message in one batch: one POST, one attempt; the others acked or retried, never sent', async () => {
     const { env } = deliveryEnv();
     const hook = await sinkEndpoint(env, ['*']);
     const [outboxId] = await insertMessages(env, [{ subject: ['user', 'twice'] }]);
     const [delivery] = await deliveryRows(env, hook.id);
-    const round = await consume(env, bodiesFor([delivery!.id, delivery!.id]));
-    expect((await verdicts(round)).sort()).toEqual(['ack', 'retry']);
+    const round = await consume(env, bodiesFor([delivery!.id, delivery!.id, delivery!.id, delivery!.id]));
+    // A copy that runs while the claimant POSTs is retried; one that runs after it recorded the
+    // delivery is acked (on Postgres either may happen).
+    const seen = await verdicts(round);
+    expect(seen.filter((v) => v === 'ack').length).toBeGreaterThanOrEqual(1);
+    expect(seen.every((v) => v === 'ack' || v === 'retry')).toBe(true);
+    expect(await sink.deliveries(hook.name)).toHaveLength(1);
     expect(await sink.accepted(hook.name)).toEqual([String(outboxId)]);
     expect((await deliveryRows(env, hook.id))[0]).toMatchObject({ status: 'delivered', attempts: 1 });
-    // The retried copy comes back: delivered, acked without a request.
+    // A retried copy comes back: delivered, acked without a request.
     const again = await consume(env, bodiesFor([delivery!.id]));
     expect(again.byDelivery.get(delivery!.id)).toEqual({ acked: true });
     expect(await sink.deliveries(hook.name)).toHaveLength(1);
@@ -51,8 +56,8 @@ describe('one copy at a time', () => {
     await insertMessages(env, [{ subject: ['user', 'failing'] }]);
     const [delivery] = await deliveryRows(env, hook.id);
     await sink.configure(hook.name, { failNext: 10 });
-    const round = await consume(env, bodiesFor([delivery!.id, delivery!.id]));
-    expect(await verdicts(round)).toEqual(['retry', 'retry']);
+    const round = await consume(env, bodiesFor([delivery!.id, delivery!.id, delivery!.id]));
+    expect(await verdicts(round)).toEqual(['retry', 'retry', 'retry']);
     expect(await sink.deliveries(hook.name)).toHaveLength(1);
     expect((await deliveryRows(env, hook.id))[0]).toMatchObject({
       status: 'pending',
@@ -100,7 +105,9 @@ describe('one copy at a time', () => {
     expect(retried.json).toEqual({ retried: 1, enqueued: 1, remaining: 0 });
     // The Queue now holds the failed attempt's retry and the operator's copy; both arrive together.
     const round = await consume(env, [...bodiesFor([delivery!.id]), ...queue.sent]);
-    expect((await verdicts(round)).sort()).toEqual(['ack', 'retry']);
+    const seen = await verdicts(round);
+    expect(seen).toContain('ack');
+    expect(seen.every((v) => v === 'ack' || v === 'retry')).toBe(true);
     expect(await sink.accepted(hook.name)).toEqual([String(outboxId)]);
     expect(await sink.deliveries(hook.name)).toHaveLength(2); // the failed one and this one
     expect((await deliveryRows(env, hook.id))[0]).toMatchObject({ status: 'delivered', attempts: 1 });
@@ -188,7 +195,7 @@ describe('failures before the POST', () => {
 });
 
 describe('the envelope', () => {
-  it('pushed and pulled alike: created is the message time floored to the second', async () => {
+  it('pushed as pulled (messageEnvelope): created is the message time floored to the second', async () => {
     const { env } = deliveryEnv();
     const hook = await sinkEndpoint(env, ['*']);
     const [outboxId] = await insertMessages(env, [{ subject: ['user', 'clock'], payload: { n: 1 } }]);
@@ -200,14 +207,18 @@ describe('the envelope', () => {
     await consume(env, bodiesFor([delivery!.id]));
     const [got] = await sink.deliveries(hook.name);
     const pushed = JSON.parse(got!.body);
-    const pulled = await call(env, 'GET', '/admin/v1/test/outbox', { admin: true });
-    expect(pulled.status).toBe(200);
-    const message = (pulled.json.data as Array<Record<string, unknown>>).find(
-      (m) => m.id === String(outboxId),
-    );
-    expect(pushed.created).toBe(Date.UTC(2026, 0, 1) / 1000);
-    const { acked: _acked, ...pulledEnvelope } = message!;
-    expect(pushed).toEqual(pulledEnvelope);
+    // What the pull API lists for it (messageEnvelope, src/services/outbox/envelope.ts): created
+    // floored, as a Date of created_at holds it. (The pull API itself lists only messages below
+    // the cluster's oldest running transaction, which parallel test files may hold back.)
+    expect(pushed).toEqual({
+      id: String(outboxId),
+      type: 'payment.succeeded',
+      environment: 'test',
+      created: Date.UTC(2026, 0, 1) / 1000,
+      subject: { type: 'user', id: 'clock' },
+      stripe_event_id: null,
+      data: { n: 1 },
+    });
   });
 });
 

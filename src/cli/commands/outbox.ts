@@ -17,7 +17,7 @@ export function registerOutbox(program: Command): void {
     .description('Outbox messages (the pull API): list and acknowledge');
   outbox
     .command('list')
-    .description('Messages after an id, in id order')
+    .description('Messages after the one with this id, in commit order')
     .addOption(envOption())
     .option('--after <id>', 'only messages with a greater id (default 0)', messageId)
     .option('--limit <n>', 'at most this many (1-500, default 100)', positiveInt)

@@ -113,6 +113,35 @@ describe('webhook → Queue', () => {
   });
 });
 
+describe('webhook → Queue, duplicates', () => {
+  it("a duplicate's transaction that wrote messages (an app trigger) enqueues the deliveries its last statement marked", async () => {
+    const { env: base, queue } = deliveryEnv();
+    const env = withWebhookSecrets(base);
+    // An app trigger that writes a message on every event the webhook records, duplicates too
+    // (a BEFORE INSERT trigger fires before ON CONFLICT): the duplicate's batch fans it out.
+    await sqlFor(env).query(`create function public.event_seen() returns trigger language plpgsql as $$
+      begin
+        insert into paywire.outbox (environment, topic, aggregate_type, aggregate_id, payload, dedupe_key)
+        values (new.environment, 'alert.raised', 'event', new.stripe_event_id, '{}', 'seen:' || txid_current());
+        return new;
+      end $$`);
+    await sqlFor(env).query(`create trigger event_seen before insert on paywire.webhook_events
+      for each row execute function public.event_seen()`);
+    await postEvent(env, productEvent('prod_dup_warm')); // warms the signing-secret cache
+    const hook = await sinkEndpoint(env, ['alert.raised']);
+    const e = productEvent('prod_dup');
+    expect(((await postEvent(env, e)).json as { status: string }).status).toBe('processed');
+    const afterFirst = queue.sent.length;
+    expect(afterFirst).toBe(1);
+    const dup = await postEvent(env, e);
+    expect((dup.json as { status: string }).status).toBe('duplicate');
+    const rows = await deliveryRows(env, hook.id);
+    expect(rows).toHaveLength(2);
+    // Marked enqueued by the duplicate's last statement, and really sent (not left to the cron).
+    expect(queue.sent.slice(afterFirst)).toEqual([{ environment: 'test', deliveryId: rows[1]!.id }]);
+  });
+});
+
 describe('end to end with the fulfillment triggers (migration 0023)', () => {
   it('an emulator subscription checkout: its facts are enqueued by the webhooks and reach the app signed, in order', async () => {
     const { env: base, queue } = deliveryEnv();

@@ -15,16 +15,20 @@ export const BASE_BACKOFF_SECONDS = 30;
 export const MAX_BACKOFF_SECONDS = 3600;
 /** How long the app has to answer one POST. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
-/** Order waits back off on the Queue message's attempts: 5 s · 2^(attempts-1), at most 5 min. */
+/**
+ * Order waits back off on the Queue message's attempts: 5 s · 2^(attempts-1), at least until the
+ * earlier message is due (rounded up to 5 s), at most 5 min.
+ */
 const ORDER_WAIT_MIN_SECONDS = 5;
 const ORDER_WAIT_MAX_SECONDS = 300;
 /**
  * How long a claim holds a delivery (one POST takes at most DELIVERY_TIMEOUT_MS): no other copy
  * of its Queue message may attempt it meanwhile. If the Worker dies mid-attempt the claim lapses
- * and the message's retry (or the cron) attempts it again. Not a multiple of 30 s, so a claim is
- * told apart from a backoff (next_attempt_at - enqueued_at, see retry-deliveries.ts).
+ * and the message's retry (or the cron) attempts it again. Not a multiple of 5 s, so a claim is
+ * told apart from a backoff (multiples of 30 s) and an order wait (multiples of 5 s) by
+ * next_attempt_at - enqueued_at (retry-deliveries.ts keeps a claim).
  */
-export const CLAIM_LEASE_SECONDS = 45;
+export const CLAIM_LEASE_SECONDS = 47;
 
 export const backoffSeconds = (failedAttempts: number) =>
   Math.min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2 ** Math.max(0, failedAttempts - 1));
@@ -61,10 +65,10 @@ interface DeliveryRow {
   subject_id: string | null;
   stripe_event_id: string | null;
   payload: unknown;
-  /** seconds until the earliest still-pending delivery of a lower outbox id on the same key may run; null = none */
-  blocked_for: string | null;
-  /** this copy holds the delivery now (and only this one) */
-  claimed: boolean;
+  /** true: this copy holds the delivery now (and only this one); false: it waits behind an earlier message; null: untouched */
+  claimed: boolean | null;
+  /** the order wait recorded on the row (seconds), when it waits */
+  wait_for: string | null;
   /** seconds until next_attempt_at (a claim or a backoff), 0 when due */
   due_in: string;
 }
@@ -108,7 +112,7 @@ export async function deliverMessage(
 ): Promise<DeliveryOutcome> {
   if (!body || typeof body.deliveryId !== 'number' || !['test', 'live'].includes(body.environment))
     return { kind: 'ack', reason: 'missing' };
-  const row = await claimDelivery(ctx, body.environment, body.deliveryId);
+  const row = await claimDelivery(ctx, body.environment, body.deliveryId, orderWaitSeconds(messageAttempts));
   if (!row) return { kind: 'ack', reason: 'missing' };
   if (row.status !== 'pending') return { kind: 'ack', reason: 'settled' };
   if (!row.enabled) {
@@ -120,32 +124,28 @@ export async function deliverMessage(
     );
     return { kind: 'ack', reason: 'disabled' };
   }
-  if (row.blocked_for !== null) {
-    // The claim statement noted the wait (enqueued_at = now()): the cron does not take it as stuck.
-    const wait = Math.ceil(Number(row.blocked_for));
-    return {
-      kind: 'retry',
-      reason: 'ordered',
-      delaySeconds: Math.min(ORDER_WAIT_MAX_SECONDS, Math.max(orderWaitSeconds(messageAttempts), wait)),
-    };
-  }
-  // Another copy holds it, or it is backing off: look again when that ends.
-  if (!row.claimed)
+  // Waiting behind an earlier message: the statement recorded when to look again (next_attempt_at,
+  // enqueued_at = now()), so neither the cron nor another copy takes it up before then.
+  if (row.claimed === false) return { kind: 'retry', reason: 'ordered', delaySeconds: Number(row.wait_for) };
+  // Another copy holds it, it is backing off or waiting: look again when that ends.
+  if (row.claimed !== true)
     return { kind: 'retry', reason: 'not-due', delaySeconds: Math.max(1, Math.ceil(Number(row.due_in))) };
   const attempt = await attemptDelivery(ctx, body.environment, row);
   return recordAttempt(ctx, row, attempt);
 }
 
 /**
- * Loads the delivery with its endpoint and message and, in the same statement, claims it:
- * pending, due, its endpoint enabled and no earlier message of its key pending → next_attempt_at
- * moves a lease ahead. A delivery waiting behind an earlier message gets enqueued_at = now().
+ * Loads the delivery with its endpoint and message and, in the same statement, claims it when it
+ * is pending, due and its endpoint enabled: with no earlier message of its key pending,
+ * next_attempt_at moves a lease ahead (this copy attempts it); behind one, it moves to when to
+ * look again (the order wait). Either sets enqueued_at = now(), so the cron leaves it alone.
  * Concurrent copies: the update re-checks next_attempt_at on the row it locks, so one wins.
  */
 async function claimDelivery(
   ctx: ServiceContext,
   environment: Environment,
   deliveryId: number,
+  minOrderWait: number,
 ): Promise<DeliveryRow | undefined> {
   const result = await dbCall('claim hook delivery', () =>
     ctx.db.execute<Record<string, unknown>>(sql`
@@ -160,20 +160,21 @@ async function claimDelivery(
           from paywire.hook_deliveries d
           join paywire.hook_endpoints e on e.id = d.endpoint_id
          where d.id = ${deliveryId} and d.environment = ${environment}),
+      w as (
+        select d.*, least(${ORDER_WAIT_MAX_SECONDS}, greatest(${minOrderWait}::int, ceil(d.blocked_for / 5)::int * 5)) as wait_for
+          from d),
       touched as (
         update paywire.hook_deliveries h
            set enqueued_at = now(),
-               next_attempt_at = case when d.blocked_for is null
-                                      then now() + make_interval(secs => ${CLAIM_LEASE_SECONDS})
-                                      else h.next_attempt_at end
-          from d
-         where h.id = d.id and h.status = 'pending' and d.enabled
-           and (d.blocked_for is not null or h.next_attempt_at <= now())
-        returning h.id, d.blocked_for is null as claimed)
+               next_attempt_at = now() + make_interval(secs => case when w.blocked_for is null
+                                                                    then ${CLAIM_LEASE_SECONDS} else w.wait_for end)
+          from w
+         where h.id = w.id and h.status = 'pending' and w.enabled and h.next_attempt_at <= now()
+        returning h.id, w.blocked_for is null as claimed, w.wait_for)
       select d.id, d.status, d.attempts, d.endpoint_id, d.url, d.enabled, d.secret_ciphertext,
              d.outbox_id, o.topic, floor(extract(epoch from o.created_at) * 1000)::bigint as created_ms,
-             o.subject_type, o.subject_id, o.stripe_event_id, o.payload, d.blocked_for,
-             coalesce((select t.claimed from touched t), false) as claimed,
+             o.subject_type, o.subject_id, o.stripe_event_id, o.payload,
+             (select t.claimed from touched t) as claimed, (select t.wait_for from touched t) as wait_for,
              greatest(0, extract(epoch from (d.next_attempt_at - now()))) as due_in
         from d
         join paywire.outbox o on o.id = d.outbox_id`),

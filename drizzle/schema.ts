@@ -682,8 +682,15 @@ export const billingAudit = paywire.table(
   (t) => [
     envCheck('billing_audit', t.environment),
     index('billing_audit_env_created_idx').on(t.environment, t.createdAt, t.id),
-    index('billing_audit_subject_idx').on(t.environment, t.subjectType, t.subjectId, t.id),
-    index('billing_audit_object_idx').on(t.environment, t.stripeObjectId),
+    // subject / object pages in the admin list's (created_at desc, id desc) order, no sort
+    index('billing_audit_subject_idx').on(t.environment, t.subjectType, t.subjectId, t.createdAt, t.id),
+    index('billing_audit_object_idx').on(t.environment, t.stripeObjectId, t.createdAt, t.id),
+    // one row per failed invoice attempt: invoice_payment_failed_facts inserts ON CONFLICT DO NOTHING
+    uniqueIndex('billing_audit_failed_attempt_uq')
+      .on(t.environment, t.stripeObjectId, sql`(${t.details} ->> 'attempt_count')`)
+      .where(sql`${t.newStatus} = 'payment_failed'`),
+    // rows recorded before their subject was known (payment_facts fills them in)
+    index('billing_audit_held_idx').on(t.environment, t.stripeObjectId).where(sql`${t.subjectId} is null`),
   ],
 );
 

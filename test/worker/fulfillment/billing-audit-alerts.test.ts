@@ -148,6 +148,62 @@ describe('payment failures in a row', () => {
   });
 });
 
+describe('one failed attempt, many deliveries', () => {
+  // Distinct events of one invoice attempt written as processed at once: on real Postgres they
+  // run concurrently (the unique failed-attempt index decides), on PGlite one after another.
+  const failedEvent = (id: string, invoice: string, customer: string, status = 'processed') =>
+    sql()`insert into paywire.webhook_events (environment, stripe_event_id, type, livemode, stripe_created, processing_status, payload)
+          values ('test', ${id}, 'invoice.payment_failed', false, 1790000500, ${status},
+                  ${JSON.stringify({
+                    id,
+                    type: 'invoice.payment_failed',
+                    data: {
+                      object: {
+                        id: invoice,
+                        object: 'invoice',
+                        customer,
+                        status: 'open',
+                        attempt_count: 1,
+                        amount_due: 4900,
+                        currency: 'usd',
+                      },
+                    },
+                  })}::jsonb)`;
+  const failedRows = (invoice: string) =>
+    sql()`select stripe_event_id from paywire.billing_audit where stripe_object_id = ${invoice} and new_status = 'payment_failed'`;
+
+  it('20 concurrent deliveries of one attempt: one audit row, one message, no inflated alert', async () => {
+    const customer = `cus_race_${Date.now().toString(36)}`;
+    const invoice = `in_race_${Date.now().toString(36)}`;
+    await sql()`insert into paywire.customer_mappings (environment, subject_type, subject_id, stripe_customer_id, source)
+                values ('test', 'team', 'team_race', ${customer}, 'metadata')`;
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => failedEvent(`evt_race_${invoice}_${i}`, invoice, customer)),
+    );
+    expect(await failedRows(invoice)).toHaveLength(1);
+    const messages =
+      await sql()`select dedupe_key, subject_id from paywire.outbox where topic = 'invoice.payment_failed' and aggregate_id = ${invoice}`;
+    expect(messages).toEqual([
+      { dedupe_key: `invoice.payment_failed:${invoice}:1`, subject_id: 'team_race' },
+    ]);
+    expect(await alertRows('payment_failures:team:team_race')).toEqual([]);
+  });
+
+  it('only the change to processed records the attempt: a processed row updated again adds nothing', async () => {
+    const customer = `cus_reproc_${Date.now().toString(36)}`;
+    const invoice = `in_reproc_${Date.now().toString(36)}`;
+    const id = `evt_reproc_${invoice}`;
+    await failedEvent(id, invoice, customer, 'pending');
+    expect(await failedRows(invoice)).toEqual([]);
+    await sql()`update paywire.webhook_events set processing_status = 'processed' where stripe_event_id = ${id}`;
+    expect(await failedRows(invoice)).toEqual([{ stripe_event_id: id }]);
+    // (the row removed by hand: an update processed → processed must not even enter the trigger)
+    await sql()`delete from paywire.billing_audit where stripe_object_id = ${invoice}`;
+    await sql()`update paywire.webhook_events set processing_status = 'processed' where stripe_event_id = ${id}`;
+    expect(await failedRows(invoice)).toEqual([]);
+  });
+});
+
 describe('billing audit', () => {
   it('records every status change of a subject, listed newest first in keyset pages', async () => {
     const subject = { paywire_subject_type: 'team', paywire_subject_id: 'team_audit' };

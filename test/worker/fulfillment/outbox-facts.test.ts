@@ -232,6 +232,39 @@ describe('subject rule', () => {
       ['subscription.started', `subscription.started:${sub.id}`],
     ]);
   });
+
+  it('a change applied by the update that also fills the subject in is still subscription.changed', async () => {
+    // The race a sync or runtime write can leave (no customer lock): the mapping commits while the
+    // subscription row is still uncommitted, so the backfill misses it and the row stays held.
+    // Reproduced by inserting the mapping with triggers off; the next event's update then gets its
+    // subject from fill_subject in the same UPDATE that changes the status.
+    const customer = objects.customer({});
+    const sub = objects.subscription({ customer: customer.id, status: 'active' });
+    const created = 1_790_000_200;
+    await postEvent(env, event('customer.subscription.created', sub, { created }));
+    await sql().transaction((tx) => [
+      tx`set local session_replication_role = replica`,
+      tx`insert into paywire.customer_mappings (environment, subject_type, subject_id, stripe_customer_id, source)
+         values ('test', 'team', 'team_filled_late', ${customer.id as string}, 'metadata')`,
+    ]);
+    const held =
+      await sql()`select subject_id from paywire.subscriptions where stripe_subscription_id = ${sub.id as string}`;
+    expect(held).toEqual([{ subject_id: null }]);
+    const pastDue = event(
+      'customer.subscription.updated',
+      { ...sub, status: 'past_due' },
+      { created: created + 1 },
+    );
+    await postEvent(env, pastDue);
+    const messages = await messagesFor('team_filled_late');
+    expect(messages.map((m) => [m.topic, m.dedupe_key])).toEqual([
+      ['subscription.started', `subscription.started:${sub.id}`],
+      ['subscription.changed', `subscription.changed:${sub.id}:${pastDue.id}`],
+    ]);
+    expect(messages[1]!.payload).toMatchObject({ status: 'past_due', previous_status: 'active' });
+    await postEvent(env, pastDue); // a copy adds nothing
+    expect(await messagesFor('team_filled_late')).toHaveLength(2);
+  });
 });
 
 describe('Stripe-like delivery faults', () => {

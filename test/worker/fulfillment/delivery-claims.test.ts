@@ -7,7 +7,11 @@
  * on Postgres (worker-postgres) they really race for the row.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_DELIVERY_ATTEMPTS, SECRET_UNREADABLE_ERROR } from '../../../src/services/hooks/deliver';
+import {
+  CLAIM_LEASE_SECONDS,
+  MAX_DELIVERY_ATTEMPTS,
+  SECRET_UNREADABLE_ERROR,
+} from '../../../src/services/hooks/deliver';
 import { call, sqlFor } from '../support/worker';
 import {
   bodiesFor,
@@ -111,6 +115,28 @@ describe('one copy at a time', () => {
     expect(await sink.accepted(hook.name)).toEqual([String(outboxId)]);
     expect(await sink.deliveries(hook.name)).toHaveLength(2); // the failed one and this one
     expect((await deliveryRows(env, hook.id))[0]).toMatchObject({ status: 'delivered', attempts: 1 });
+  });
+
+  it('an operator retry while a copy holds the claim does not start a second POST', async () => {
+    const { env, queue } = deliveryEnv();
+    const hook = await sinkEndpoint(env, ['*']);
+    await insertMessages(env, [{ subject: ['user', 'in-flight'] }]);
+    const [delivery] = await deliveryRows(env, hook.id);
+    // A copy claimed it a moment ago and is POSTing (the row as the claim leaves it).
+    await sqlFor(env).query(
+      `update paywire.hook_deliveries
+          set enqueued_at = now(), next_attempt_at = now() + make_interval(secs => $2) where id = $1`,
+      [delivery!.id, CLAIM_LEASE_SECONDS],
+    );
+    const retried = await call(env, 'POST', `/admin/v1/test/hooks/deliveries/${delivery!.id}/retry`, {
+      admin: true,
+    });
+    expect(retried.json).toEqual({ retried: 1, enqueued: 1, remaining: 0 });
+    const copy = (await consume(env, queue.sent)).byDelivery.get(delivery!.id)!;
+    expect(copy.acked).toBe(false);
+    expect(copy.retryDelay).toBeGreaterThan(30);
+    expect(copy.retryDelay).toBeLessThanOrEqual(CLAIM_LEASE_SECONDS);
+    expect(await sink.deliveries(hook.name)).toEqual([]);
   });
 });
 

@@ -689,6 +689,13 @@ export const billingAudit = paywire.table(
     uniqueIndex('billing_audit_failed_attempt_uq')
       .on(t.environment, t.stripeObjectId, sql`(${t.details} ->> 'attempt_count')`)
       .where(sql`${t.newStatus} = 'payment_failed'`),
+    // a subject's payment outcomes in Stripe time (details.at): check_payment_failures reads the
+    // latest success and the failures after it without scanning the subject's whole history
+    index('billing_audit_payment_outcome_idx')
+      .on(t.environment, t.subjectType, t.subjectId, sql`((${t.details} ->> 'at')::bigint)`)
+      .where(
+        sql`${t.entity} = 'payment' and ((${t.kind} <> 'refund' and ${t.newStatus} in ('paid', 'succeeded')) or ${t.newStatus} = 'payment_failed' or (${t.kind} = 'checkout_session' and ${t.newStatus} = 'failed'))`,
+      ),
     // rows recorded before their subject was known (payment_facts fills them in)
     index('billing_audit_held_idx').on(t.environment, t.stripeObjectId).where(sql`${t.subjectId} is null`),
   ],

@@ -8,7 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import worker from '../../../src/index';
 import { setLogSink } from '../../../src/logger';
 import { call, responseLog, sqlFor, type TestEnv } from '../support/worker';
-import { deliveryEnv, deliveryRows, insertMessages, type RecordingQueue, sinkUrl } from './delivery-support';
+import {
+  deliveryEnv,
+  deliveryRows,
+  insertMessages,
+  pullable,
+  type RecordingQueue,
+  sinkUrl,
+} from './delivery-support';
 
 const admin = { admin: true };
 const logLines: string[] = [];
@@ -151,6 +158,7 @@ describe('pull API', () => {
       { topic: 'payment.succeeded', subject: null, aggregate: ['payment', 'pi_x'] },
       { topic: 'payment.succeeded', environment: 'live' },
     ]);
+    await pullable(env, ids);
     const page1 = await call(env, 'GET', '/admin/v1/test/outbox?limit=2', admin);
     expect(page1.status).toBe(200);
     expect(page1.json.data.map((m: { id: string }) => m.id)).toEqual([String(ids[0]), String(ids[1])]);

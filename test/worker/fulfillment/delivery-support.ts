@@ -124,6 +124,24 @@ export async function insertMessages(env: TestEnv, rows: OutboxInsert[]): Promis
   return ids;
 }
 
+/**
+ * Waits until the pull API may list these outbox rows: their writing transactions are older
+ * than every write transaction still running on the server (`pg_snapshot_xmin`). On a shared
+ * Postgres, other test files' transactions hold that horizon back for a moment.
+ */
+export async function pullable(env: TestEnv, ids: number[]): Promise<void> {
+  const sql = sqlFor(env);
+  for (let i = 0; i < 300; i++) {
+    const [row] = (await sql.query(
+      `select bool_and(xid < pg_snapshot_xmin(pg_current_snapshot())) as ok from paywire.outbox where id = any($1::bigint[])`,
+      [`{${ids.join(',')}}`],
+    )) as Array<{ ok: boolean | null }>;
+    if (row?.ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`outbox rows ${ids.join(', ')} never became pullable`);
+}
+
 export interface DeliveryState {
   id: number;
   outbox_id: number;

@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { call, isolatedEnv, sqlFor, type TestEnv } from '../support/worker';
-import { insertMessages } from './delivery-support';
+import { insertMessages, pullable } from './delivery-support';
 
 const admin = { admin: true };
 
@@ -49,6 +49,7 @@ describe('pull API and transactions committing out of id order', () => {
     const env = isolatedEnv();
     const [a, b, c] = (await insertMessages(env, [{}, {}, {}])) as [number, number, number];
     expect(a < b && b < c).toBe(true);
+    await pullable(env, [a, b, c]);
     // b's transaction took its id before c's, but is still running when c's has committed.
     await setXid(env, b, RUNNING);
 
@@ -69,6 +70,7 @@ describe('pull API and transactions committing out of id order', () => {
 
     // b commits: the poll from the last id handled returns it; so does a poll from the start.
     await setXid(env, b, COMMITTED_NOW);
+    await pullable(env, [b]);
     expect(await listedIds(env, `after=${c}`)).toEqual([b]);
     const all = await list(env, 'after=0');
     expect(all.data.map((m) => [Number(m.id), m.acked])).toEqual([
@@ -87,6 +89,7 @@ describe('pull API and transactions committing out of id order', () => {
       { topic: 'payment.refunded' },
       { topic: 'payment.succeeded' },
     ])) as [number, number, number];
+    await pullable(env, [a, b, c]);
     await setXid(env, a, RUNNING);
     expect(await listedIds(env, 'topic=payment.refunded')).toEqual([b]);
     expect(await listedIds(env, 'topic=payment.succeeded')).toEqual([c]);
@@ -94,6 +97,7 @@ describe('pull API and transactions committing out of id order', () => {
     expect(await ack(env, { ids: [a] })).toBe(1);
     expect(await processed(env, [a, b, c])).toEqual([true, false, false]);
     await setXid(env, a, COMMITTED_NOW);
+    await pullable(env, [a]);
     expect(await listedIds(env, `after=${c}`)).toEqual([a]);
     expect((await list(env, `after=${c}`)).data[0]!.acked).toBe(true);
   });
@@ -101,6 +105,7 @@ describe('pull API and transactions committing out of id order', () => {
   it("messages from before the xid column ('0') come first in id order, then the newer ones", async () => {
     const env = isolatedEnv();
     const [a, b, c, d] = (await insertMessages(env, [{}, {}, {}, {}])) as [number, number, number, number];
+    await pullable(env, [a, b, c, d]);
     await setXid(env, c, "'0'");
     await setXid(env, a, "'0'");
     expect(await listedIds(env, 'after=0')).toEqual([a, c, b, d]);

@@ -3,35 +3,12 @@
  * thresholds shown and changed through the admin API, alerts and billing audit rows listed as
  * tables and as JSON.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { neon, neonConfig } from '@neondatabase/serverless';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../../dev/stack';
-import { startQuietStack } from '../local-stack';
-import { buildCliOnce, runCli } from './support';
+import { describe, expect, it } from 'vitest';
+import { useCliStack } from './support';
 
-let stack: LocalStack;
-let pgliteDir: string;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  pgliteDir = mkdtempSync(join(tmpdir(), 'paywire-alerts-pglite-'));
-  [stack] = await Promise.all([startQuietStack(pgliteDir), buildCliOnce()]);
-  env = { PAYWIRE_URL: stack.workerUrl, PAYWIRE_ADMIN_KEY: stack.adminKey };
-}, 90_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true });
-});
-
-const cli = (args: string[]) => runCli(args, { env });
-const sql = () => {
-  neonConfig.fetchEndpoint = stack.neonUrl;
-  return neon('postgresql://paywire:paywire@localhost/paywire');
-};
+const local = useCliStack('alerts');
+const cli = (args: string[]) => local.cli(args);
+const sql = local.sql;
 
 describe('paywire alerts', () => {
   it('settings: shows the defaults, changes the thresholds given', async () => {

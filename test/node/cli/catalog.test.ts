@@ -5,24 +5,13 @@
  * when there is no terminal, archive confirmations, and `catalog promote` dry run, apply and a
  * second apply that changes nothing. Every output is scanned for secrets as it is printed.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../../dev/stack';
-import { startQuietStack } from '../local-stack';
-import { buildCliOnce, runCli } from './support';
+import { describe, expect, it } from 'vitest';
+import { useCliStack } from './support';
 
-let stack: LocalStack;
-let pgliteDir: string;
-let env: Record<string, string>;
 let testKey: string;
 let liveKey: string;
 
-beforeAll(async () => {
-  pgliteDir = mkdtempSync(join(tmpdir(), 'paywire-cli-catalog-'));
-  [stack] = await Promise.all([startQuietStack(pgliteDir), buildCliOnce()]);
-  env = { PAYWIRE_URL: stack.workerUrl, PAYWIRE_ADMIN_KEY: stack.adminKey };
+const local = useCliStack('cli-catalog', async (stack) => {
   testKey = stack.stripeAccounts[0]!.testSecretKey;
   liveKey = stack.stripeAccounts[0]!.liveSecretKey;
   for (const [environment, secretKey] of [
@@ -36,23 +25,18 @@ beforeAll(async () => {
     });
     expect(res.status, await res.text()).toBe(200);
   }
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true });
 });
 
 async function cli(args: string[]) {
-  const r = await runCli(args, { env });
+  const r = await local.cli(args);
   const printed = `${r.stdout}\n${r.stderr}`;
-  for (const [name, secret] of Object.entries({ testKey, liveKey, adminKey: stack.adminKey }))
+  for (const [name, secret] of Object.entries({ testKey, liveKey, adminKey: local.stack.adminKey }))
     expect(printed.includes(secret), `paywire ${args.join(' ')} printed ${name}`).toBe(false);
   return r;
 }
 
 async function stripeGet(key: string, path: string) {
-  const res = await fetch(`${stack.stripeUrl}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  const res = await fetch(`${local.stack.stripeUrl}${path}`, { headers: { authorization: `Bearer ${key}` } });
   expect(res.status).toBe(200);
   return (await res.json()) as any;
 }

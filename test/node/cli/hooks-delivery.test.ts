@@ -4,38 +4,23 @@
  * dead shown by `paywire hooks deliveries --status dead`, `paywire hooks retry` putting it on the
  * real Queue, the consumer POSTing it signed to the sink; `paywire outbox list/ack`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { neon, neonConfig } from '@neondatabase/serverless';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHookSink } from '../../../dev/hooks/sink';
-import type { LocalStack } from '../../../dev/stack';
-import { startQuietStack } from '../local-stack';
-import { buildCliOnce, runCli } from './support';
+import { useCliStack } from './support';
 
-let stack: LocalStack;
+const local = useCliStack('hooks');
 let sinkServer: Awaited<ReturnType<typeof startHookSink>>;
-let pgliteDir: string;
-let env: Record<string, string>;
 
 beforeAll(async () => {
-  pgliteDir = mkdtempSync(join(tmpdir(), 'paywire-hooks-pglite-'));
-  [stack, sinkServer] = await Promise.all([startQuietStack(pgliteDir), startHookSink(), buildCliOnce()]);
-  env = { PAYWIRE_URL: stack.workerUrl, PAYWIRE_ADMIN_KEY: stack.adminKey };
-}, 90_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  await sinkServer?.close();
-  if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true });
+  sinkServer = await startHookSink();
 });
 
-const cli = (args: string[]) => runCli(args, { env });
-const sql = () => {
-  neonConfig.fetchEndpoint = stack.neonUrl;
-  return neon('postgresql://paywire:paywire@localhost/paywire');
-};
+afterAll(async () => {
+  await sinkServer?.close();
+});
+
+const cli = (args: string[]) => local.cli(args);
+const sql = local.sql;
 
 async function sinkDeliveries(name: string) {
   const res = await fetch(`${sinkServer.url}/_sink/deliveries?name=${name}`);

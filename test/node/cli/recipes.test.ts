@@ -3,30 +3,11 @@
  * is shown before anything runs, install refuses without --yes when there is no terminal, and
  * installs once (the second run answers "already installed").
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../../dev/stack';
-import { startQuietStack } from '../local-stack';
-import { buildCliOnce, runCli } from './support';
+import { describe, expect, it } from 'vitest';
+import { useCliStack } from './support';
 
-let stack: LocalStack;
-let pgliteDir: string;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  pgliteDir = mkdtempSync(join(tmpdir(), 'paywire-cli-recipes-'));
-  [stack] = await Promise.all([startQuietStack(pgliteDir), buildCliOnce()]);
-  env = { PAYWIRE_URL: stack.workerUrl, PAYWIRE_ADMIN_KEY: stack.adminKey };
-}, 90_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true });
-});
-
-const cli = (args: string[]) => runCli(args, { env });
+const local = useCliStack('cli-recipes');
+const cli = (args: string[]) => local.cli(args);
 
 async function installedIn(name: string): Promise<string[]> {
   const r = await cli(['recipes', 'list', '--json']);

@@ -4,10 +4,14 @@
  * environment and no terminal (stdin is a pipe), then returns stdout, stderr and the exit code.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { neon, neonConfig } from '@neondatabase/serverless';
+import { afterAll, beforeAll } from 'vitest';
 import { buildCli } from '../../../dev/build-cli';
+import type { LocalStack } from '../../../dev/stack';
+import { startQuietStack } from '../local-stack';
 
 export interface CliResult {
   code: number | null;
@@ -68,4 +72,45 @@ export async function runCli(
     json = null;
   }
   return { code, stdout, stderr, json };
+}
+
+/**
+ * For one test file: the local stack (wrangler dev, Stripe emulator, local Neon endpoint on a
+ * PGlite directory of its own) and the built CLI, started before its tests and stopped after.
+ * `setup` runs once the stack is up (connect an environment, seed the emulator…).
+ */
+export function useCliStack(label: string, setup?: (stack: LocalStack) => Promise<void>) {
+  let stack: LocalStack | undefined;
+  let dir: string | undefined;
+  let env: Record<string, string> = {};
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), `paywire-${label}-`));
+    [stack] = await Promise.all([startQuietStack(dir), buildCliOnce()]);
+    env = { PAYWIRE_URL: stack.workerUrl, PAYWIRE_ADMIN_KEY: stack.adminKey };
+    await setup?.(stack);
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const started = (): LocalStack => {
+    if (!stack) throw new Error('the local stack is not started (use it inside a test)');
+    return stack;
+  };
+  return {
+    get stack(): LocalStack {
+      return started();
+    },
+    /** PAYWIRE_URL and PAYWIRE_ADMIN_KEY of the stack */
+    get env(): Record<string, string> {
+      return env;
+    },
+    cli: (args: string[], options: Parameters<typeof runCli>[1] = {}) =>
+      runCli(args, { ...options, env: { ...env, ...options.env } }),
+    /** SQL on the stack's database, through its local Neon endpoint */
+    sql: () => {
+      neonConfig.fetchEndpoint = started().neonUrl;
+      return neon('postgresql://paywire:paywire@localhost/paywire');
+    },
+  };
 }

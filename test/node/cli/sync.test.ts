@@ -4,23 +4,12 @@
  * table, --json prints the run as the API returned it, a second sync finds no drift, and
  * `paywire status` then reports the last repair. Outputs are scanned for secrets.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../../dev/stack';
-import { startQuietStack } from '../local-stack';
-import { buildCliOnce, runCli } from './support';
+import { describe, expect, it } from 'vitest';
+import { useCliStack } from './support';
 
-let stack: LocalStack;
-let pgliteDir: string;
-let env: Record<string, string>;
 let testKey: string;
 
-beforeAll(async () => {
-  pgliteDir = mkdtempSync(join(tmpdir(), 'paywire-cli-sync-'));
-  [stack] = await Promise.all([startQuietStack(pgliteDir), buildCliOnce()]);
-  env = { PAYWIRE_URL: stack.workerUrl, PAYWIRE_ADMIN_KEY: stack.adminKey };
+const local = useCliStack('cli-sync', async (stack) => {
   testKey = stack.stripeAccounts[0]!.testSecretKey;
   const seed = await fetch(`${stack.stripeUrl}/_emulator/seed`, {
     method: 'POST',
@@ -34,17 +23,12 @@ beforeAll(async () => {
     body: JSON.stringify({ secretKey: testKey }),
   });
   expect(res.status, await res.text()).toBe(200);
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.stop();
-  if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true });
 });
 
 async function cli(args: string[]) {
-  const r = await runCli(args, { env, timeoutMs: 60_000 });
+  const r = await local.cli(args, { timeoutMs: 60_000 });
   const printed = `${r.stdout}\n${r.stderr}`;
-  for (const [name, secret] of Object.entries({ testKey, adminKey: stack.adminKey }))
+  for (const [name, secret] of Object.entries({ testKey, adminKey: local.stack.adminKey }))
     expect(printed.includes(secret), `paywire ${args.join(' ')} printed ${name}`).toBe(false);
   return r;
 }

@@ -282,25 +282,69 @@ END
 $$;
 --> statement-breakpoint
 
+-- INSERT and UPDATE triggers apart, so that an UPDATE fires only when a column the refresh reads
+-- changed: a redelivery or replay that only bumps the recency columns (source_ts, source_rank,
+-- source_event_id, raw, updated_at) runs no PL/pgSQL. The lists hold every column but those
+-- (and of subscription_items' raw the `created` the refresh orders items by).
 drop trigger if exists {{schema}}_entitlements_subscriptions on paywire.subscriptions;
 --> statement-breakpoint
-create trigger {{schema}}_entitlements_subscriptions after insert or update on paywire.subscriptions
+create trigger {{schema}}_entitlements_subscriptions after insert on paywire.subscriptions
   for each row execute function {{schema}}.entitlements_on_subscription();
+--> statement-breakpoint
+drop trigger if exists {{schema}}_entitlements_subscriptions_changed on paywire.subscriptions;
+--> statement-breakpoint
+create trigger {{schema}}_entitlements_subscriptions_changed after update on paywire.subscriptions
+  for each row when (
+    (old.environment, old.stripe_subscription_id, old.stripe_customer_id, old.subject_type, old.subject_id,
+     old.status, old.cancel_at_period_end, old.cancel_at, old.canceled_at, old.ended_at, old.trial_start,
+     old.trial_end, old.current_period_start, old.current_period_end, old.collection_method,
+     old.latest_invoice_id, old.stripe_price_id, old.metadata, old.stripe_created, old.deleted_at)
+    is distinct from
+    (new.environment, new.stripe_subscription_id, new.stripe_customer_id, new.subject_type, new.subject_id,
+     new.status, new.cancel_at_period_end, new.cancel_at, new.canceled_at, new.ended_at, new.trial_start,
+     new.trial_end, new.current_period_start, new.current_period_end, new.collection_method,
+     new.latest_invoice_id, new.stripe_price_id, new.metadata, new.stripe_created, new.deleted_at))
+  execute function {{schema}}.entitlements_on_subscription();
 --> statement-breakpoint
 drop trigger if exists {{schema}}_entitlements_items on paywire.subscription_items;
 --> statement-breakpoint
-create trigger {{schema}}_entitlements_items after insert or update on paywire.subscription_items
+create trigger {{schema}}_entitlements_items after insert on paywire.subscription_items
   for each row execute function {{schema}}.entitlements_on_subscription();
+--> statement-breakpoint
+drop trigger if exists {{schema}}_entitlements_items_changed on paywire.subscription_items;
+--> statement-breakpoint
+create trigger {{schema}}_entitlements_items_changed after update on paywire.subscription_items
+  for each row when (
+    (old.environment, old.stripe_subscription_item_id, old.stripe_subscription_id, old.stripe_price_id,
+     old.stripe_product_id, old.quantity, old.current_period_start, old.current_period_end, old.metadata,
+     old.deleted_at, old.raw ->> 'created')
+    is distinct from
+    (new.environment, new.stripe_subscription_item_id, new.stripe_subscription_id, new.stripe_price_id,
+     new.stripe_product_id, new.quantity, new.current_period_start, new.current_period_end, new.metadata,
+     new.deleted_at, new.raw ->> 'created'))
+  execute function {{schema}}.entitlements_on_subscription();
 --> statement-breakpoint
 drop trigger if exists {{schema}}_entitlements_prices on paywire.prices;
 --> statement-breakpoint
-create trigger {{schema}}_entitlements_prices after insert or update on paywire.prices
+create trigger {{schema}}_entitlements_prices after insert on paywire.prices
   for each row execute function {{schema}}.entitlements_on_catalog();
+--> statement-breakpoint
+drop trigger if exists {{schema}}_entitlements_prices_changed on paywire.prices;
+--> statement-breakpoint
+create trigger {{schema}}_entitlements_prices_changed after update on paywire.prices
+  for each row when (old.metadata is distinct from new.metadata)
+  execute function {{schema}}.entitlements_on_catalog();
 --> statement-breakpoint
 drop trigger if exists {{schema}}_entitlements_products on paywire.products;
 --> statement-breakpoint
-create trigger {{schema}}_entitlements_products after insert or update on paywire.products
+create trigger {{schema}}_entitlements_products after insert on paywire.products
   for each row execute function {{schema}}.entitlements_on_catalog();
+--> statement-breakpoint
+drop trigger if exists {{schema}}_entitlements_products_changed on paywire.products;
+--> statement-breakpoint
+create trigger {{schema}}_entitlements_products_changed after update on paywire.products
+  for each row when (old.metadata is distinct from new.metadata)
+  execute function {{schema}}.entitlements_on_catalog();
 --> statement-breakpoint
 
 -- Subscriptions projected before the recipe was installed.

@@ -435,6 +435,16 @@ BEGIN
   END IF;
   -- NEW of a product has no stripe_price_id: read it only on prices
   IF TG_TABLE_NAME = 'prices' THEN
+    -- A price licenses nothing unless it or its product carries terms (the product's triggers
+    -- fire only for terms): then nothing that names it can change. (A trigger's WHEN cannot
+    -- read the product, hence this check here.)
+    IF NOT {{schema}}.license_terms_in(NEW.metadata)
+       AND NOT (TG_OP = 'UPDATE' AND {{schema}}.license_terms_in(OLD.metadata))
+       AND NOT EXISTS (SELECT 1 FROM paywire.products pr
+                        WHERE pr.environment = NEW.environment AND pr.stripe_product_id = NEW.stripe_product_id
+                          AND {{schema}}.license_terms_in(pr.metadata)) THEN
+      RETURN NULL;
+    END IF;
     v_price := NEW.stripe_price_id;
   ELSE
     v_product := NEW.stripe_product_id;
@@ -464,35 +474,127 @@ END
 $$;
 --> statement-breakpoint
 
+-- INSERT and UPDATE triggers apart, so that an UPDATE fires only when a column the refresh reads
+-- changed: a redelivery or replay that only bumps the recency columns (source_ts, source_rank,
+-- source_event_id, raw, updated_at) runs no PL/pgSQL. The lists hold every column but those
+-- (and of raw the parts the refresh reads: a session's line_items, an item's created).
 drop trigger if exists {{schema}}_licenses_checkouts on paywire.checkout_sessions;
 --> statement-breakpoint
-create trigger {{schema}}_licenses_checkouts after insert or update on paywire.checkout_sessions
-  for each row execute function {{schema}}.licenses_on_checkout();
+create trigger {{schema}}_licenses_checkouts after insert on paywire.checkout_sessions
+  for each row when (new.stripe_checkout_session_id is not null and new.mode = 'payment')
+  execute function {{schema}}.licenses_on_checkout();
+--> statement-breakpoint
+drop trigger if exists {{schema}}_licenses_checkouts_changed on paywire.checkout_sessions;
+--> statement-breakpoint
+create trigger {{schema}}_licenses_checkouts_changed after update on paywire.checkout_sessions
+  for each row when (new.stripe_checkout_session_id is not null and new.mode = 'payment' and
+    (old.environment, old.subject_type, old.subject_id, old.created_by, old.idempotency_key,
+     old.request_hash, old.mode, old.request, old.status, old.stripe_checkout_session_id,
+     old.stripe_customer_id, old.url, old.payment_status, old.amount_total, old.currency,
+     old.stripe_subscription_id, old.stripe_payment_intent_id, old.last_error, old.completed_at,
+     old.expires_at, old.metadata, old.deleted_at, old.raw -> 'line_items')
+    is distinct from
+    (new.environment, new.subject_type, new.subject_id, new.created_by, new.idempotency_key,
+     new.request_hash, new.mode, new.request, new.status, new.stripe_checkout_session_id,
+     new.stripe_customer_id, new.url, new.payment_status, new.amount_total, new.currency,
+     new.stripe_subscription_id, new.stripe_payment_intent_id, new.last_error, new.completed_at,
+     new.expires_at, new.metadata, new.deleted_at, new.raw -> 'line_items'))
+  execute function {{schema}}.licenses_on_checkout();
 --> statement-breakpoint
 drop trigger if exists {{schema}}_licenses_subscriptions on paywire.subscriptions;
 --> statement-breakpoint
-create trigger {{schema}}_licenses_subscriptions after insert or update on paywire.subscriptions
+create trigger {{schema}}_licenses_subscriptions after insert on paywire.subscriptions
   for each row execute function {{schema}}.licenses_on_subscription();
+--> statement-breakpoint
+drop trigger if exists {{schema}}_licenses_subscriptions_changed on paywire.subscriptions;
+--> statement-breakpoint
+create trigger {{schema}}_licenses_subscriptions_changed after update on paywire.subscriptions
+  for each row when (
+    (old.environment, old.stripe_subscription_id, old.stripe_customer_id, old.subject_type,
+     old.subject_id, old.status, old.cancel_at_period_end, old.cancel_at, old.canceled_at,
+     old.ended_at, old.trial_start, old.trial_end, old.current_period_start, old.current_period_end,
+     old.collection_method, old.latest_invoice_id, old.stripe_price_id, old.metadata,
+     old.stripe_created, old.deleted_at)
+    is distinct from
+    (new.environment, new.stripe_subscription_id, new.stripe_customer_id, new.subject_type,
+     new.subject_id, new.status, new.cancel_at_period_end, new.cancel_at, new.canceled_at,
+     new.ended_at, new.trial_start, new.trial_end, new.current_period_start, new.current_period_end,
+     new.collection_method, new.latest_invoice_id, new.stripe_price_id, new.metadata,
+     new.stripe_created, new.deleted_at))
+  execute function {{schema}}.licenses_on_subscription();
 --> statement-breakpoint
 drop trigger if exists {{schema}}_licenses_items on paywire.subscription_items;
 --> statement-breakpoint
-create trigger {{schema}}_licenses_items after insert or update on paywire.subscription_items
+create trigger {{schema}}_licenses_items after insert on paywire.subscription_items
   for each row execute function {{schema}}.licenses_on_subscription();
+--> statement-breakpoint
+drop trigger if exists {{schema}}_licenses_items_changed on paywire.subscription_items;
+--> statement-breakpoint
+create trigger {{schema}}_licenses_items_changed after update on paywire.subscription_items
+  for each row when (
+    (old.environment, old.stripe_subscription_item_id, old.stripe_subscription_id,
+     old.stripe_price_id, old.stripe_product_id, old.quantity, old.current_period_start,
+     old.current_period_end, old.metadata, old.deleted_at, old.raw ->> 'created')
+    is distinct from
+    (new.environment, new.stripe_subscription_item_id, new.stripe_subscription_id,
+     new.stripe_price_id, new.stripe_product_id, new.quantity, new.current_period_start,
+     new.current_period_end, new.metadata, new.deleted_at, new.raw ->> 'created'))
+  execute function {{schema}}.licenses_on_subscription();
 --> statement-breakpoint
 drop trigger if exists {{schema}}_licenses_payments on paywire.payment_history;
 --> statement-breakpoint
-create trigger {{schema}}_licenses_payments after insert or update on paywire.payment_history
-  for each row execute function {{schema}}.licenses_on_payment();
+create trigger {{schema}}_licenses_payments after insert on paywire.payment_history
+  for each row when ((new.kind = 'invoice' and new.stripe_subscription_id is not null)
+       or (new.kind <> 'invoice' and new.stripe_payment_intent_id is not null))
+  execute function {{schema}}.licenses_on_payment();
 --> statement-breakpoint
+drop trigger if exists {{schema}}_licenses_payments_changed on paywire.payment_history;
+--> statement-breakpoint
+create trigger {{schema}}_licenses_payments_changed after update on paywire.payment_history
+  for each row when (((new.kind = 'invoice' and new.stripe_subscription_id is not null)
+       or (new.kind <> 'invoice' and new.stripe_payment_intent_id is not null)) and
+    (old.environment, old.kind, old.stripe_object_id, old.stripe_customer_id, old.subject_type,
+     old.subject_id, old.stripe_invoice_id, old.stripe_payment_intent_id, old.stripe_charge_id,
+     old.stripe_subscription_id, old.stripe_checkout_session_id, old.amount, old.amount_refunded,
+     old.currency, old.status, old.description, old.occurred_at, old.metadata, old.deleted_at)
+    is distinct from
+    (new.environment, new.kind, new.stripe_object_id, new.stripe_customer_id, new.subject_type,
+     new.subject_id, new.stripe_invoice_id, new.stripe_payment_intent_id, new.stripe_charge_id,
+     new.stripe_subscription_id, new.stripe_checkout_session_id, new.amount, new.amount_refunded,
+     new.currency, new.status, new.description, new.occurred_at, new.metadata, new.deleted_at))
+  execute function {{schema}}.licenses_on_payment();
+--> statement-breakpoint
+-- Prices: every new price (its product may carry the terms; licenses_on_catalog returns at once
+-- when neither does), a price whose metadata changed.
 drop trigger if exists {{schema}}_licenses_prices on paywire.prices;
 --> statement-breakpoint
-create trigger {{schema}}_licenses_prices after insert or update on paywire.prices
+create trigger {{schema}}_licenses_prices after insert on paywire.prices
   for each row execute function {{schema}}.licenses_on_catalog();
 --> statement-breakpoint
+drop trigger if exists {{schema}}_licenses_prices_changed on paywire.prices;
+--> statement-breakpoint
+create trigger {{schema}}_licenses_prices_changed after update on paywire.prices
+  for each row when (old.metadata is distinct from new.metadata)
+  execute function {{schema}}.licenses_on_catalog();
+--> statement-breakpoint
+-- Products: only one whose metadata holds (or held) license terms (license_terms_in, inline) can
+-- change a license; a product without terms never licenses a price nor changes its terms.
 drop trigger if exists {{schema}}_licenses_products on paywire.products;
 --> statement-breakpoint
-create trigger {{schema}}_licenses_products after insert or update on paywire.products
-  for each row execute function {{schema}}.licenses_on_catalog();
+create trigger {{schema}}_licenses_products after insert on paywire.products
+  for each row when (lower(coalesce(new.metadata ->> 'license', '')) in ('true', '1', 'yes', 'on')
+       or new.metadata ?| array['ip_limit', 'hwid_limit', 'expiration_days', 'expiration_start'])
+  execute function {{schema}}.licenses_on_catalog();
+--> statement-breakpoint
+drop trigger if exists {{schema}}_licenses_products_changed on paywire.products;
+--> statement-breakpoint
+create trigger {{schema}}_licenses_products_changed after update on paywire.products
+  for each row when (old.metadata is distinct from new.metadata
+    and (lower(coalesce(old.metadata ->> 'license', '')) in ('true', '1', 'yes', 'on')
+         or old.metadata ?| array['ip_limit', 'hwid_limit', 'expiration_days', 'expiration_start']
+         or lower(coalesce(new.metadata ->> 'license', '')) in ('true', '1', 'yes', 'on')
+         or new.metadata ?| array['ip_limit', 'hwid_limit', 'expiration_days', 'expiration_start']))
+  execute function {{schema}}.licenses_on_catalog();
 --> statement-breakpoint
 
 -- The plaintext key of a new license, once: the row is deleted as it is read.

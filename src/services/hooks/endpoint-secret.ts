@@ -1,4 +1,5 @@
 import type { Environment } from '../../../drizzle/schema';
+import { toHex } from '../../crypto/hex';
 import { decryptSecret, encryptSecret, loadKeyring } from '../../crypto/secret-box';
 import type { ServiceContext } from '../context';
 
@@ -9,7 +10,7 @@ export const hookSecretSlot = (environment: Environment, endpointId: string) =>
 /** A new signing secret: `whsec_` and 32 random bytes in hex. */
 export function newHookSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return `whsec_${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+  return `whsec_${toHex(bytes)}`;
 }
 
 /** `whsec_…abcd`: the only form of the secret shown after creation. */

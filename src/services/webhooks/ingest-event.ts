@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Environment, webhookEvents } from '../../../drizzle/schema';
+import { sha256Hex } from '../../crypto/hex';
 import type { Db } from '../../db/client';
 import { dbCall, isDbUnreachable, raisedOutsidePaywire, sqlState, toDbError } from '../../db/errors';
 import { JsonText, type PreparedStatement, placeholder, prepare, preparedOnce } from '../../db/prepared';
@@ -349,11 +350,6 @@ function describe(err: unknown): string {
   if (state.startsWith('23'))
     return `[${state}] a constraint refused the projection (integrity constraint violation)`;
   return `[${state}] the projection failed in the database (details in the log)`;
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function base64Utf8(text: string): string {

@@ -168,11 +168,29 @@ begin
 end
 $$;
 --> statement-breakpoint
+-- INSERT and UPDATE apart: an UPDATE fires only when a column of the row changed, not for one
+-- that only bumps the recency columns (source_ts, source_rank, source_event_id, raw, updated_at).
 drop trigger if exists {{schema}}_orders_payment on paywire.payment_history;
 --> statement-breakpoint
 create trigger {{schema}}_orders_payment
-  after insert or update on paywire.payment_history
+  after insert on paywire.payment_history
   for each row when (new.kind in ('checkout_session', 'payment_intent', 'refund'))
+  execute function {{schema}}.orders_on_payment_history();
+--> statement-breakpoint
+drop trigger if exists {{schema}}_orders_payment_changed on paywire.payment_history;
+--> statement-breakpoint
+create trigger {{schema}}_orders_payment_changed
+  after update on paywire.payment_history
+  for each row when (new.kind in ('checkout_session', 'payment_intent', 'refund') and
+    (old.environment, old.kind, old.stripe_object_id, old.stripe_customer_id, old.subject_type,
+     old.subject_id, old.stripe_invoice_id, old.stripe_payment_intent_id, old.stripe_charge_id,
+     old.stripe_subscription_id, old.stripe_checkout_session_id, old.amount, old.amount_refunded,
+     old.currency, old.status, old.description, old.occurred_at, old.metadata, old.deleted_at)
+    is distinct from
+    (new.environment, new.kind, new.stripe_object_id, new.stripe_customer_id, new.subject_type,
+     new.subject_id, new.stripe_invoice_id, new.stripe_payment_intent_id, new.stripe_charge_id,
+     new.stripe_subscription_id, new.stripe_checkout_session_id, new.amount, new.amount_refunded,
+     new.currency, new.status, new.description, new.occurred_at, new.metadata, new.deleted_at))
   execute function {{schema}}.orders_on_payment_history();
 --> statement-breakpoint
 -- A price projected after the purchase (or a lookup key moved to it): the orders with an item

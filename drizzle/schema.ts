@@ -642,6 +642,11 @@ export const hookDeliveries = paywire.table(
     nextAttemptAt: tz('next_attempt_at').notNull().defaultNow(),
     /** when it was last handed to the Queue (the cron re-enqueues pending ones left too long) */
     enqueuedAt: tz('enqueued_at'),
+    /**
+     * while set and in the future, one Queue copy holds the delivery (it is POSTing): no other copy
+     * attempts it until the claim is settled (cleared) or lapses (src/services/hooks/deliver.ts)
+     */
+    claimedUntil: tz('claimed_until'),
     lastAttemptAt: tz('last_attempt_at'),
     lastStatus: integer('last_status'),
     lastError: text('last_error'),

@@ -1,0 +1,1 @@
+ALTER TABLE "paywire"."hook_deliveries" ADD COLUMN "claimed_until" timestamp with time zone;

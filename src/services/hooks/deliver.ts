@@ -22,13 +22,12 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
 const ORDER_WAIT_MIN_SECONDS = 5;
 const ORDER_WAIT_MAX_SECONDS = 300;
 /**
- * How long a claim holds a delivery (one POST takes at most DELIVERY_TIMEOUT_MS): no other copy
- * of its Queue message may attempt it meanwhile. If the Worker dies mid-attempt the claim lapses
- * and the message's retry (or the cron) attempts it again. Not a multiple of 5 s, so a claim is
- * told apart from a backoff (multiples of 30 s) and an order wait (multiples of 5 s) by
- * next_attempt_at - enqueued_at (retry-deliveries.ts keeps a claim).
+ * How long a claim (`claimed_until`) holds a delivery: one POST's timeout (DELIVERY_TIMEOUT_MS)
+ * plus a generous margin for signing, the load and recording the attempt. No other copy of its
+ * Queue message attempts it meanwhile; settling the attempt clears the claim. If the Worker dies
+ * mid-attempt the claim lapses and the message's retry (or the cron) attempts it again.
  */
-export const CLAIM_LEASE_SECONDS = 47;
+export const CLAIM_LEASE_SECONDS = 45;
 
 export const backoffSeconds = (failedAttempts: number) =>
   Math.min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2 ** Math.max(0, failedAttempts - 1));
@@ -69,7 +68,7 @@ interface DeliveryRow {
   claimed: boolean | null;
   /** the order wait recorded on the row (seconds), when it waits */
   wait_for: string | null;
-  /** seconds until next_attempt_at (a claim or a backoff), 0 when due */
+  /** seconds until it may be attempted (the later of next_attempt_at and a live claim's end), 0 when due */
   due_in: string;
 }
 
@@ -127,7 +126,7 @@ export async function deliverMessage(
   // Waiting behind an earlier message: the statement recorded when to look again (next_attempt_at,
   // enqueued_at = now()), so neither the cron nor another copy takes it up before then.
   if (row.claimed === false) return { kind: 'retry', reason: 'ordered', delaySeconds: Number(row.wait_for) };
-  // Another copy holds it, it is backing off or waiting: look again when that ends.
+  // Another copy holds its claim, it is backing off or waiting: look again when that ends.
   if (row.claimed !== true)
     return { kind: 'retry', reason: 'not-due', delaySeconds: Math.max(1, Math.ceil(Number(row.due_in))) };
   const attempt = await attemptDelivery(ctx, body.environment, row);
@@ -136,10 +135,12 @@ export async function deliverMessage(
 
 /**
  * Loads the delivery with its endpoint and message and, in the same statement, claims it when it
- * is pending, due and its endpoint enabled: with no earlier message of its key pending,
- * next_attempt_at moves a lease ahead (this copy attempts it); behind one, it moves to when to
- * look again (the order wait). Either sets enqueued_at = now(), so the cron leaves it alone.
- * Concurrent copies: the update re-checks next_attempt_at on the row it locks, so one wins.
+ * is pending, due (next_attempt_at passed), unclaimed (claimed_until null or lapsed) and its
+ * endpoint enabled: with no earlier message of its key pending, claimed_until moves a lease ahead
+ * (this copy attempts it); behind one, next_attempt_at moves to when to look again (the order
+ * wait, which claims nothing). Either sets enqueued_at = now(), so the cron leaves it alone.
+ * Concurrent copies: the update re-checks next_attempt_at and claimed_until on the row it locks,
+ * so one wins. An earlier message that is claimed counts as due when its claim ends.
  */
 async function claimDelivery(
   ctx: ServiceContext,
@@ -150,9 +151,9 @@ async function claimDelivery(
   const result = await dbCall('claim hook delivery', () =>
     ctx.db.execute<Record<string, unknown>>(sql`
       with d as (
-        select d.id, d.status, d.attempts, d.endpoint_id, d.outbox_id, d.next_attempt_at,
+        select d.id, d.status, d.attempts, d.endpoint_id, d.outbox_id, d.next_attempt_at, d.claimed_until,
                e.url, e.enabled, e.secret_ciphertext,
-               (select greatest(0, extract(epoch from (p.next_attempt_at - now())))
+               (select greatest(0, extract(epoch from (greatest(p.next_attempt_at, p.claimed_until) - now())))
                   from paywire.hook_deliveries p
                  where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key
                    and p.outbox_id < d.outbox_id and p.status = 'pending'
@@ -166,16 +167,19 @@ async function claimDelivery(
       touched as (
         update paywire.hook_deliveries h
            set enqueued_at = now(),
-               next_attempt_at = now() + make_interval(secs => case when w.blocked_for is null
-                                                                    then ${CLAIM_LEASE_SECONDS} else w.wait_for end)
+               claimed_until = case when w.blocked_for is null
+                                    then now() + make_interval(secs => ${CLAIM_LEASE_SECONDS}) else h.claimed_until end,
+               next_attempt_at = case when w.blocked_for is null
+                                      then h.next_attempt_at else now() + make_interval(secs => w.wait_for) end
           from w
          where h.id = w.id and h.status = 'pending' and w.enabled and h.next_attempt_at <= now()
+           and (h.claimed_until is null or h.claimed_until <= now())
         returning h.id, w.blocked_for is null as claimed, w.wait_for)
       select d.id, d.status, d.attempts, d.endpoint_id, d.url, d.enabled, d.secret_ciphertext,
              d.outbox_id, o.topic, floor(extract(epoch from o.created_at) * 1000)::bigint as created_ms,
              o.subject_type, o.subject_id, o.stripe_event_id, o.payload,
              (select t.claimed from touched t) as claimed, (select t.wait_for from touched t) as wait_for,
-             greatest(0, extract(epoch from (d.next_attempt_at - now()))) as due_in
+             greatest(0, extract(epoch from (greatest(d.next_attempt_at, d.claimed_until) - now()))) as due_in
         from d
         join paywire.outbox o on o.id = d.outbox_id`),
   );
@@ -269,7 +273,7 @@ async function recordAttempt(
       ctx.db.execute(sql`
         update paywire.hook_deliveries
            set status = 'delivered', attempts = ${attempts}, last_attempt_at = now(),
-               last_status = ${attempt.status}, last_error = null, delivered_at = now()
+               last_status = ${attempt.status}, last_error = null, delivered_at = now(), claimed_until = null
          where id = ${row.id} and status = 'pending'`),
     );
     return { kind: 'ack', reason: 'delivered' };
@@ -281,7 +285,8 @@ async function recordAttempt(
       update paywire.hook_deliveries
          set status = ${dead ? 'dead' : 'pending'}, attempts = ${attempts}, last_attempt_at = now(),
              last_status = ${attempt.status}, last_error = ${attempt.error},
-             next_attempt_at = now() + make_interval(secs => ${delay}), enqueued_at = now()
+             next_attempt_at = now() + make_interval(secs => ${delay}), enqueued_at = now(),
+             claimed_until = null
        where id = ${row.id} and status = 'pending'`),
   );
   ctx.logger.warn('hook delivery failed', {

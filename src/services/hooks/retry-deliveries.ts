@@ -5,7 +5,6 @@ import { AppError } from '../../errors';
 import type { AuditEntry } from '../audit/record-audit';
 import type { ServiceContext } from '../context';
 import { enqueueDeliveries } from '../outbox/queue';
-import { CLAIM_LEASE_SECONDS } from './deliver';
 
 /** At most this many dead deliveries are revived per call (the answer says how many remain). */
 export const RETRY_DEAD_LIMIT = 500;
@@ -19,9 +18,9 @@ export interface RetryDeliveriesResult {
 
 /**
  * Back to pending with a fresh attempt count, due now, and the audit entry in the same statement,
- * written only if a row was revived (`details.retried` counts them). A pending delivery a Queue
- * copy has claimed (next_attempt_at is exactly enqueued_at + the lease; backoffs are multiples of
- * 30 s) keeps its claim: the copy enqueued now attempts it only if the claimant's attempt fails.
+ * written only if a row was revived (`details.retried` counts them). claimed_until is left alone:
+ * a pending delivery a Queue copy holds keeps its claim, and the copy enqueued now waits until the
+ * claim is settled or lapses (deliver.ts), so it never POSTs side by side with the claimant.
  */
 const reviveAndAudit = (
   ctx: Pick<ServiceContext, 'actor' | 'requestId'>,
@@ -31,10 +30,7 @@ const reviveAndAudit = (
   with revived as (
     update paywire.hook_deliveries
        set status = 'pending', attempts = 0, enqueued_at = now(), last_error = null,
-           next_attempt_at = case
-             when status = 'pending' and next_attempt_at > now()
-              and next_attempt_at = enqueued_at + make_interval(secs => ${CLAIM_LEASE_SECONDS})
-             then next_attempt_at else now() end
+           next_attempt_at = now()
      where id in (${where})
      returning id),
   audit as (

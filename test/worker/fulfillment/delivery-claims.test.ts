@@ -125,18 +125,77 @@ describe('one copy at a time', () => {
     // A copy claimed it a moment ago and is POSTing (the row as the claim leaves it).
     await sqlFor(env).query(
       `update paywire.hook_deliveries
-          set enqueued_at = now(), next_attempt_at = now() + make_interval(secs => $2) where id = $1`,
+          set enqueued_at = now(), claimed_until = now() + make_interval(secs => $2) where id = $1`,
       [delivery!.id, CLAIM_LEASE_SECONDS],
     );
     const retried = await call(env, 'POST', `/admin/v1/test/hooks/deliveries/${delivery!.id}/retry`, {
       admin: true,
     });
     expect(retried.json).toEqual({ retried: 1, enqueued: 1, remaining: 0 });
+    // The retry makes it due but keeps the claim.
+    expect((await deliveryRows(env, hook.id))[0]).toMatchObject({ status: 'pending', claimed: true });
     const copy = (await consume(env, queue.sent)).byDelivery.get(delivery!.id)!;
     expect(copy.acked).toBe(false);
     expect(copy.retryDelay).toBeGreaterThan(30);
     expect(copy.retryDelay).toBeLessThanOrEqual(CLAIM_LEASE_SECONDS);
     expect(await sink.deliveries(hook.name)).toEqual([]);
+  });
+
+  it('a due delivery whose claim holds is not attempted; once the claim lapses a copy attempts it', async () => {
+    const { env } = deliveryEnv();
+    const hook = await sinkEndpoint(env, ['*']);
+    const [outboxId] = await insertMessages(env, [{ subject: ['user', 'lapsed'] }]);
+    const [delivery] = await deliveryRows(env, hook.id);
+    // Due long ago (a backoff that ended, an operator retry), but a copy holds it.
+    await sqlFor(env).query(
+      `update paywire.hook_deliveries
+          set next_attempt_at = now() - interval '10 minutes', claimed_until = now() + interval '20 seconds'
+        where id = $1`,
+      [delivery!.id],
+    );
+    const held = (await consume(env, bodiesFor([delivery!.id]))).byDelivery.get(delivery!.id)!;
+    expect(held.acked).toBe(false);
+    expect(held.retryDelay).toBeGreaterThan(10);
+    expect(held.retryDelay).toBeLessThanOrEqual(20);
+    expect(await sink.deliveries(hook.name)).toEqual([]);
+    // The claimant died mid-attempt: its claim lapses and the next copy claims it, then settles it.
+    await sqlFor(env).query(
+      `update paywire.hook_deliveries set claimed_until = now() - interval '1 second' where id = $1`,
+      [delivery!.id],
+    );
+    expect((await consume(env, bodiesFor([delivery!.id]))).byDelivery.get(delivery!.id)).toEqual({
+      acked: true,
+    });
+    expect(await sink.accepted(hook.name)).toEqual([String(outboxId)]);
+    expect((await deliveryRows(env, hook.id))[0]).toMatchObject({
+      status: 'delivered',
+      attempts: 1,
+      claimed: false,
+    });
+  });
+
+  it('settling an attempt clears the claim: a failure backs off unclaimed, dead is unclaimed', async () => {
+    const { env } = deliveryEnv();
+    const hook = await sinkEndpoint(env, ['*']);
+    await insertMessages(env, [{ subject: ['user', 'settle'] }]);
+    const [delivery] = await deliveryRows(env, hook.id);
+    await sink.configure(hook.name, { failNext: MAX_DELIVERY_ATTEMPTS });
+    await consume(env, bodiesFor([delivery!.id]));
+    expect((await deliveryRows(env, hook.id))[0]).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      backoff: 30,
+      claimed: false,
+    });
+    for (let i = 1; i < MAX_DELIVERY_ATTEMPTS; i++) {
+      await makeDue(env, hook.id);
+      await consume(env, bodiesFor([delivery!.id]));
+    }
+    expect((await deliveryRows(env, hook.id))[0]).toMatchObject({
+      status: 'dead',
+      attempts: MAX_DELIVERY_ATTEMPTS,
+      claimed: false,
+    });
   });
 });
 
@@ -164,6 +223,26 @@ describe('order waits', () => {
     }
     expect(delays).toEqual([5, 10, 40, 300, 300]);
     expect((await deliveryRows(env, hook.id)).map((r) => r.attempts)).toEqual([0, 0]);
+    // An order wait claims nothing.
+    expect((await deliveryRows(env, hook.id)).map((r) => r.claimed)).toEqual([false, false]);
+    expect(await sink.deliveries(hook.name)).toEqual([]);
+  });
+
+  it('behind an earlier message a copy holds: wait until its claim ends', async () => {
+    const { env, hook, first, second } = await waitingBehind();
+    await sqlFor(env).query(
+      `update paywire.hook_deliveries
+          set claimed_until = now() + interval '38 seconds', next_attempt_at = now() - interval '1 minute'
+        where id = $1`,
+      [first],
+    );
+    const round = await consume(env, bodiesFor([second]));
+    // 38 s left, rounded up to 5 s
+    expect(round.byDelivery.get(second)).toEqual({ acked: false, retryDelay: 40 });
+    expect((await deliveryRows(env, hook.id)).map((r) => [r.attempts, r.claimed])).toEqual([
+      [0, true],
+      [0, false],
+    ]);
     expect(await sink.deliveries(hook.name)).toEqual([]);
   });
 

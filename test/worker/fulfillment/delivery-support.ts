@@ -151,12 +151,15 @@ export interface DeliveryState {
   last_error: string | null;
   /** next_attempt_at - last_attempt_at, seconds */
   backoff: number | null;
+  /** claimed_until is set (a Queue copy holds it, or held it and never settled) */
+  claimed: boolean;
 }
 
 export async function deliveryRows(env: TestEnv, endpointId: string): Promise<DeliveryState[]> {
   const rows = (await sqlFor(env).query(
     `select id, outbox_id, status, attempts, last_status, last_error,
-            round(extract(epoch from next_attempt_at - last_attempt_at))::int as backoff
+            round(extract(epoch from next_attempt_at - last_attempt_at))::int as backoff,
+            claimed_until is not null as claimed
        from paywire.hook_deliveries where endpoint_id = $1 order by outbox_id`,
     [endpointId],
   )) as Array<Record<string, unknown>>;

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { event, objects } from '../../shared/stripe-events';
-import { emulatorAccount, relay, withEmulatorEndpoint } from '../support/emulator';
+import { buyTeamPlan, emulatorAccount, relay, withEmulatorEndpoint } from '../support/emulator';
 import { postEvent, WEBHOOK_SECRET_TEST } from '../support/webhooks';
 import { isolatedEnv, sqlFor, type TestEnv } from '../support/worker';
 
@@ -37,28 +37,7 @@ async function messagesFor(subjectId: string): Promise<Message[]> {
       order by id`) as unknown as Message[];
 }
 
-async function subscriptionCheckout(subjectId: string) {
-  const product = await emulator.stripe.products.create({ name: 'Team plan', metadata: { plan: 'team' } });
-  const price = await emulator.stripe.prices.create({
-    product: product.id,
-    metadata: { plan: 'team' },
-    unit_amount: 4900,
-    currency: 'usd',
-    recurring: { interval: 'month' },
-  });
-  const subject = { paywire_subject_type: 'team', paywire_subject_id: subjectId };
-  const session = await emulator.stripe.checkout.sessions.create({
-    mode: 'subscription',
-    line_items: [{ price: price.id, quantity: 2 }],
-    success_url: 'https://app.example/ok',
-    cancel_url: 'https://app.example/cancel',
-    client_reference_id: `team:${subjectId}`,
-    metadata: subject,
-    subscription_data: { metadata: subject },
-  });
-  const completed = await emulator.control.completeCheckout(session.id);
-  return { product, price, session, completed };
-}
+const subscriptionCheckout = (subjectId: string) => buyTeamPlan(emulator, subjectId);
 
 const okDeliveries = async () => {
   const deliveries = await relay(env, emulator.control);

@@ -62,3 +62,31 @@ export async function relay(env: TestEnv, control: Control, endpoint?: string) {
     outcome: outcomes.get(d.id) ?? null,
   }));
 }
+
+/**
+ * A team plan (product and monthly price with `plan: team` metadata) bought through an
+ * emulator-made subscription Checkout carrying the Paywire subject metadata, completed by the
+ * emulator: the flow a Paywire-created session produces, without the runtime API.
+ */
+export async function buyTeamPlan(emulator: Awaited<ReturnType<typeof emulatorAccount>>, subjectId: string) {
+  const product = await emulator.stripe.products.create({ name: 'Team plan', metadata: { plan: 'team' } });
+  const price = await emulator.stripe.prices.create({
+    product: product.id,
+    metadata: { plan: 'team' },
+    unit_amount: 4900,
+    currency: 'usd',
+    recurring: { interval: 'month' },
+  });
+  const subject = { paywire_subject_type: 'team', paywire_subject_id: subjectId };
+  const session = await emulator.stripe.checkout.sessions.create({
+    mode: 'subscription',
+    line_items: [{ price: price.id, quantity: 2 }],
+    success_url: 'https://app.example/ok',
+    cancel_url: 'https://app.example/cancel',
+    client_reference_id: `team:${subjectId}`,
+    metadata: subject,
+    subscription_data: { metadata: subject },
+  });
+  const completed = await emulator.control.completeCheckout(session.id);
+  return { product, price, session, completed };
+}

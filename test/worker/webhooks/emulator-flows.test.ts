@@ -4,7 +4,7 @@
  * to the Worker. Rows are asserted in Postgres.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { emulatorAccount, relay, withEmulatorEndpoint } from '../support/emulator';
+import { buyTeamPlan, emulatorAccount, relay, withEmulatorEndpoint } from '../support/emulator';
 import { countRowChanges, neonControl } from '../support/neon';
 import { isolatedEnv, sqlFor, type TestEnv } from '../support/worker';
 
@@ -17,27 +17,7 @@ beforeAll(async () => {
   ({ env } = await withEmulatorEndpoint(isolatedEnv(), emulator));
 });
 
-async function subscriptionCheckout(subjectId: string) {
-  const product = await emulator.stripe.products.create({ name: 'Team plan', metadata: { plan: 'team' } });
-  const price = await emulator.stripe.prices.create({
-    product: product.id,
-    unit_amount: 4900,
-    currency: 'usd',
-    recurring: { interval: 'month' },
-  });
-  const subject = { paywire_subject_type: 'team', paywire_subject_id: subjectId };
-  const session = await emulator.stripe.checkout.sessions.create({
-    mode: 'subscription',
-    line_items: [{ price: price.id, quantity: 2 }],
-    success_url: 'https://app.example/ok',
-    cancel_url: 'https://app.example/cancel',
-    client_reference_id: `team:${subjectId}`,
-    metadata: subject,
-    subscription_data: { metadata: subject },
-  });
-  const completed = await emulator.control.completeCheckout(session.id);
-  return { product, price, session, completed };
-}
+const subscriptionCheckout = (subjectId: string) => buyTeamPlan(emulator, subjectId);
 
 describe('subscription checkout → renewal → cancel, as the emulator sends it', () => {
   it('projects catalog, customer, mapping, session, subscription, items and payments', async () => {

@@ -34,9 +34,13 @@ function errorBody(codes: ErrorCode[]) {
 const ALWAYS: ErrorCode[] = ['NOT_CONFIGURED', 'INTERNAL'];
 /** Codes of every /admin/v1 route: the admin key, and anything it validates or reads. */
 export const ADMIN_ERRORS: ErrorCode[] = ['UNAUTHORIZED', 'FORBIDDEN', 'VALIDATION_FAILED', 'DB_UNAVAILABLE'];
-/** Codes of every /admin/v1 route that reads a JSON body: ADMIN_ERRORS and the body's own. */
+/**
+ * Codes of every /admin/v1 route that reads a JSON body: ADMIN_ERRORS and the body's own
+ * (BAD_REQUEST: a content type that cannot be parsed).
+ */
 export const ADMIN_BODY_ERRORS: ErrorCode[] = [
   ...ADMIN_ERRORS,
+  'BAD_REQUEST',
   'INVALID_JSON',
   'UNSUPPORTED_MEDIA_TYPE',
   'PAYLOAD_TOO_LARGE',

@@ -2098,7 +2098,7 @@ export interface paths {
             'application/json': components['schemas']['Product'];
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
+        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2107,7 +2107,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
+                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -2459,7 +2459,7 @@ export interface paths {
             'application/json': components['schemas']['Price'];
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
+        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2468,7 +2468,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
+                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -3271,7 +3271,7 @@ export interface paths {
             'application/json': components['schemas']['AlertSettings'];
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON */
+        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3280,7 +3280,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'INVALID_JSON';
+                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -3754,7 +3754,7 @@ export interface paths {
             'application/json': components['schemas']['PromotionResult'];
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
+        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3763,7 +3763,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
+                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -3982,7 +3982,7 @@ export interface paths {
             'application/json': components['schemas']['Product'];
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
+        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3991,7 +3991,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
+                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -4198,7 +4198,7 @@ export interface paths {
             'application/json': components['schemas']['Product'];
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
+        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4207,7 +4207,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
+                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -4426,7 +4426,7 @@ export interface paths {
             'application/json': components['schemas']['Price'];
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
+        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4435,7 +4435,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
+                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -4642,7 +4642,7 @@ export interface paths {
             'application/json': components['schemas']['Price'];
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
+        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4651,7 +4651,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
+                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -5497,7 +5497,7 @@ export interface paths {
             'application/json': components['schemas']['HookDeliveryRetry'];
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON */
+        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5506,7 +5506,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'INVALID_JSON';
+                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -5676,7 +5676,7 @@ export interface paths {
             'application/json': components['schemas']['HookDeliveryRetry'];
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON */
+        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5685,7 +5685,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'INVALID_JSON';
+                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -6002,7 +6002,7 @@ export interface paths {
             'application/json': components['schemas']['HookEndpointWithSecret'];
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON */
+        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6011,7 +6011,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'INVALID_JSON';
+                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -6183,7 +6183,7 @@ export interface paths {
             };
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON */
+        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6192,7 +6192,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'INVALID_JSON';
+                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -6353,7 +6353,7 @@ export interface paths {
             'application/json': components['schemas']['HookEndpoint'];
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON */
+        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6362,7 +6362,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'INVALID_JSON';
+                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -6528,7 +6528,7 @@ export interface paths {
             'application/json': components['schemas']['HookEndpointWithSecret'];
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON */
+        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6537,7 +6537,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'INVALID_JSON';
+                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -6871,7 +6871,7 @@ export interface paths {
             };
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON */
+        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6880,7 +6880,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'INVALID_JSON';
+                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;
@@ -8205,7 +8205,7 @@ export interface paths {
             'application/json': components['schemas']['RecipeInstallResult'];
           };
         };
-        /** @description Invalid request: VALIDATION_FAILED, INVALID_JSON, BAD_REQUEST */
+        /** @description Invalid request: VALIDATION_FAILED, BAD_REQUEST, INVALID_JSON */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8214,7 +8214,7 @@ export interface paths {
             'application/json': {
               error: {
                 /** @enum {string} */
-                code: 'VALIDATION_FAILED' | 'INVALID_JSON' | 'BAD_REQUEST';
+                code: 'VALIDATION_FAILED' | 'BAD_REQUEST' | 'INVALID_JSON';
                 message: string;
                 requestId: string;
                 details?: unknown;

@@ -143,7 +143,6 @@ export const UpdatePriceBody = z
 /** Error codes every catalog write can answer. */
 export const CATALOG_WRITE_ERRORS: ErrorCode[] = [
   ...ADMIN_BODY_ERRORS,
-  'BAD_REQUEST',
   'NOT_FOUND',
   'CONFLICT',
   'NOT_CONNECTED',

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { App } from '../../http/context';
-import { ADMIN_ERRORS, errorResponses, jsonContent } from '../../http/openapi';
+import { ADMIN_BODY_ERRORS, errorResponses, jsonContent } from '../../http/openapi';
 import { EnvParam, parseEnvironment } from '../../http/params';
 import { ackOutboxMessages } from '../../services/outbox/ack-messages';
 import { OutboxId } from './schemas';
@@ -26,13 +26,7 @@ export const route = createRoute({
   },
   responses: {
     200: jsonContent(z.object({ acked: z.number().int() }), 'Acknowledged'),
-    ...errorResponses(
-      ...ADMIN_ERRORS,
-      'INVALID_JSON',
-      'UNSUPPORTED_MEDIA_TYPE',
-      'PAYLOAD_TOO_LARGE',
-      'NOT_FOUND',
-    ),
+    ...errorResponses(...ADMIN_BODY_ERRORS, 'NOT_FOUND'),
   },
 });
 

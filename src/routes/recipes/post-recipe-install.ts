@@ -18,7 +18,7 @@ export const route = createRoute({
   },
   responses: {
     200: jsonContent(RecipeInstallResult, 'Installed, planned, or already installed'),
-    ...errorResponses(...ADMIN_BODY_ERRORS, 'NOT_FOUND', 'BAD_REQUEST', 'CONFLICT'),
+    ...errorResponses(...ADMIN_BODY_ERRORS, 'NOT_FOUND', 'CONFLICT'),
   },
 });
 

@@ -13,7 +13,8 @@ export default {
   fetch: app.fetch,
   /**
    * The cron tick (wrangler.toml [triggers]): missed-event catch-up and one time-boxed slice of
-   * the sync per connected environment (docs/sync.md). Work after a response is not needed here,
+   * the sync per connected environment (docs/sync.md), then the webhook alerts and the re-enqueue
+   * of stuck hook deliveries (docs/fulfillment.md). Work after a response is not needed here,
    * so deferred work runs inline within the tick.
    */
   async scheduled(controller: ScheduledController, env: Bindings, ctx: ExecutionContext): Promise<void> {

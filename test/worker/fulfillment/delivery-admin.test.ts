@@ -3,9 +3,7 @@
  * masked, encrypted at rest, audited without it), the pull API (after/ack), and the cron tick
  * re-enqueueing stuck deliveries but never dead ones.
  */
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import worker from '../../../src/index';
 import { setLogSink } from '../../../src/logger';
 import { call, responseLog, sqlFor, type TestEnv } from '../support/worker';
 import {
@@ -15,6 +13,7 @@ import {
   pullable,
   type RecordingQueue,
   sinkUrl,
+  tick,
 } from './delivery-support';
 
 const admin = { admin: true };
@@ -223,16 +222,27 @@ describe('cron tick', () => {
       [[stuck!.id, dead!.id]],
     );
     await sql.query("update paywire.hook_deliveries set status = 'dead' where id = $1", [dead!.id]);
-    const tick = async () => {
-      const ctx = createExecutionContext();
-      await worker.scheduled(createScheduledController({ cron: '*/10 * * * *' }), env, ctx);
-      await waitOnExecutionContext(ctx);
-    };
-    await tick();
+    await tick(env);
     expect(queue.sent.map((m) => m.deliveryId).sort((a, b) => a - b)).toEqual([stuck!.id, never!.id]);
     // Just handed over: not again on the next tick.
-    await tick();
+    await tick(env);
     expect(queue.sent).toHaveLength(2);
     expect(fresh!.status).toBe('pending');
+  });
+
+  it('a failing alert evaluation is logged and the stuck deliveries are still enqueued', async () => {
+    const { env, queue } = deliveryEnv();
+    const created = await call(env, 'POST', '/admin/v1/test/hooks', {
+      ...admin,
+      body: { url: `${sinkUrl()}/hooks/cron-alerts`, events: ['*'] },
+    });
+    await insertMessages(env, [{}]);
+    const [never] = await deliveryRows(env, created.json.id as string);
+    const sql = sqlFor(env);
+    // The alert checks read webhook_events' counts through alert_settings: take it away.
+    await sql.query('alter table paywire.alert_settings rename to alert_settings_gone');
+    await tick(env);
+    expect(logLines.some((l) => l.includes('alert evaluation failed'))).toBe(true);
+    expect(queue.sent.map((m) => m.deliveryId)).toEqual([never!.id]);
   });
 });
